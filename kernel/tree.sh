@@ -1,0 +1,199 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel tree of the rig: Debian's linux-source-6.12 in a git repository
+# (tag vsm-base) with kernel/series applied as commits and our own files
+# (kernel/placement) linked in.
+#
+#   tree.sh prepare   extract if needed, apply the series, place our files
+#   tree.sh build     configure (KCONFIG=normal|debug) and build bzImage
+#   tree.sh headers   install the uAPI headers for the selftests
+#   tree.sh series    export the tree's commits to kernel/patches + kernel/series
+#   tree.sh reset     drop the tree's commits and changes, re-apply kernel/
+set -eu
+. "$(dirname "$0")/../tests/rig/lib.sh"
+
+KDIR=$TOP/kernel
+STAMP_SRC=$KTREE/.git/vsm-source
+STAMP_APPLIED=$KTREE/.git/vsm-applied
+GIT="git -C $KTREE -c user.name=vsm-rig -c user.email=vsm-rig@localhost"
+
+src_version() {
+	dpkg-query -W -f='${Version}' $SRC_PKG 2>/dev/null ||
+		die "$SRC_PKG is not installed (make deps installs it)"
+}
+
+series_patches() {
+	[ -f "$KDIR/series" ] || return 0
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/series"
+}
+
+series_hash() {
+	{
+		cat "$KDIR/series" 2>/dev/null
+		for p in $(series_patches); do cat "$KDIR/patches/$p"; done
+	} | sha256sum | cut -c1-16
+}
+
+extract() {
+	local ver=$1 t0
+	t0=$(date +%s.%N)
+	step "extract: $SRC_PKG $ver into ${KTREE#$TOP/}"
+	[ -f "$SRC_TARBALL" ] || die "$SRC_TARBALL missing (reinstall $SRC_PKG)"
+	rm -rf "$KTREE"
+	mkdir -p "$KTREE"
+	tar -xf "$SRC_TARBALL" -C "$KTREE" --strip-components=1 ||
+		die "cannot extract $SRC_TARBALL"
+	# Debian's .gitignore ignores every top-level entry: add with -f.
+	git -C "$KTREE" init -q
+	$GIT add -f -A
+	$GIT commit -q -m "Debian $SRC_PKG $ver (Linux $(kversion))"
+	$GIT tag vsm-base
+	# Files we place into the tree are never part of the series.
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/placement" |
+		while read -r _ dst; do echo "/$dst"; done >>"$KTREE/.git/info/exclude"
+	echo "/out-*/" >>"$KTREE/.git/info/exclude"
+	echo "$ver" >"$STAMP_SRC"
+	rm -f "$STAMP_APPLIED"
+	echo "    extracted and committed in $(elapsed "$t0") s"
+}
+
+kversion() {
+	make -s -C "$KTREE" kernelversion 2>/dev/null
+}
+
+apply_series() {
+	local hash=$1 p n=0 total reason
+	total=$(series_patches | wc -l)
+	step "patch: applying $total patches of kernel/series"
+	$GIT reset -q --hard vsm-base
+	for p in $(series_patches); do
+		n=$((n + 1))
+		[ -f "$KDIR/patches/$p" ] || die "kernel/series names $p, but kernel/patches/$p does not exist"
+		if ! $GIT am -q --keep-cr "$KDIR/patches/$p" >"$LOGS/git-am.log" 2>&1; then
+			reason=$(grep -m1 -E '^(error|patch failed|fatal)' "$LOGS/git-am.log" || true)
+			$GIT am --abort >/dev/null 2>&1 || true
+			$GIT reset -q --hard vsm-base
+			rm -f "$STAMP_APPLIED"
+			die "patch $n/$total kernel/patches/$p does not apply to Linux $(kversion): ${reason:-see $LOGS/git-am.log}"
+		fi
+	done
+	echo "$hash $($GIT rev-parse HEAD)" >"$STAMP_APPLIED"
+}
+
+# Link our own files into the tree, as kernel/placement says.
+place() {
+	local src dst f
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/placement" |
+		while read -r src dst; do
+			f=$TOP/$src
+			[ -e "$f" ] || die "kernel/placement: $src does not exist"
+			mkdir -p "$KTREE/$(dirname "$dst")"
+			if [ "$(readlink "$KTREE/$dst" 2>/dev/null)" != "$f" ]; then
+				ln -sfn "$f" "$KTREE/$dst"
+			fi
+		done
+}
+
+cmd_prepare() {
+	local ver hash head applied_hash applied_head
+	ver=$(src_version)
+	if [ ! -d "$KTREE/.git" ] || [ "$(cat "$STAMP_SRC" 2>/dev/null)" != "$ver" ]; then
+		extract "$ver"
+	fi
+	echo "    kernel source: Debian $SRC_PKG $ver, Linux $(kversion)"
+	hash=$(series_hash)
+	head=$($GIT rev-parse HEAD)
+	read -r applied_hash applied_head 2>/dev/null <"$STAMP_APPLIED" || true
+	if [ "${applied_hash:-}" = "$hash" ] && [ "$applied_head" = "$head" ]; then
+		echo "    series: $(series_patches | wc -l) patches applied (unchanged)"
+	elif [ -n "${applied_head:-}" ] && [ "$applied_head" != "$head" ]; then
+		die "build/linux has commits that are not in kernel/ (HEAD ${head:0:12}): export them with 'make series' or drop them with 'make tree-reset'"
+	else
+		$GIT diff --quiet HEAD ||
+			die "build/linux has uncommitted changes and kernel/series changed: commit and 'make series', or 'make tree-reset'"
+		apply_series "$hash"
+	fi
+	if ! $GIT diff --quiet HEAD; then
+		echo "    warning: build/linux has uncommitted changes; they are built and tested"
+	fi
+	place
+}
+
+cmd_config() {
+	local frags="$KDIR/configs/rig.config" h
+	[ "$KCONFIG" = normal ] || frags="$frags $KDIR/configs/$KCONFIG.config"
+	for f in $frags; do [ -f "$f" ] || die "KCONFIG=$KCONFIG: no ${f#$TOP/}"; done
+	h=$(cat $frags | sha256sum | cut -c1-16)
+	if [ -f "$KOUT/.config" ] && [ "$(cat "$KOUT/.vsm-config" 2>/dev/null)" = "$h" ]; then
+		return 0
+	fi
+	step "configure: tinyconfig + ${frags//$TOP\//} -> ${KOUT#$TOP/}/.config"
+	mkdir -p "$KOUT"
+	run_logged "$LOGS/config-$KCONFIG.log" sh -c "
+		make -C '$KTREE' O=out-$KCONFIG tinyconfig &&
+		'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$KOUT' '$KOUT/.config' $frags &&
+		make -C '$KTREE' O=out-$KCONFIG olddefconfig" || die "kernel configuration failed"
+	# Every option a fragment sets must survive olddefconfig.
+	for f in $frags; do
+		grep -E '^CONFIG_|^# CONFIG_.* is not set' "$f" | while read -r line; do
+			case $line in
+			"# "*) opt=${line#\# }; opt=${opt%% *}
+				! grep -q "^$opt=" "$KOUT/.config" || die "${f#$TOP/}: $opt should be off but is on (dependency?)" ;;
+			*) grep -qx "$line" "$KOUT/.config" || die "${f#$TOP/}: $line did not stick (unmet dependency?)" ;;
+			esac
+		done
+	done
+	echo "$h" >"$KOUT/.vsm-config"
+}
+
+cmd_build() {
+	local t0
+	cmd_config
+	t0=$(date +%s.%N)
+	step "build: bzImage ($KCONFIG, Linux $(kversion), -j$JOBS, ccache)"
+	run_logged "$LOGS/kernel-build-$KCONFIG.log" \
+		make -C "$KTREE" O=out-$KCONFIG CC="ccache gcc" -j"$JOBS" bzImage ||
+		die "kernel build failed (KCONFIG=$KCONFIG)"
+	echo "    built ${KOUT#$TOP/}/arch/x86/boot/bzImage in $(elapsed "$t0") s"
+}
+
+cmd_headers() {
+	run_logged "$LOGS/headers-$KCONFIG.log" \
+		make -C "$KTREE" O=out-$KCONFIG headers_install ||
+		die "headers_install failed"
+}
+
+cmd_series() {
+	local n
+	[ -d "$KTREE/.git" ] || die "no kernel tree yet: run make tree first"
+	$GIT diff --quiet HEAD || die "build/linux has uncommitted changes: commit them first"
+	rm -f "$KDIR"/patches/*.patch
+	$GIT format-patch -q --zero-commit --no-signature --no-stat \
+		-o "$KDIR/patches" vsm-base..HEAD
+	{
+		echo "# SPDX-License-Identifier: GPL-2.0"
+		echo "# Our KVM series against Debian $SRC_PKG $(cat "$STAMP_SRC"), in order."
+		(cd "$KDIR/patches" && ls -1 -- *.patch 2>/dev/null) || true
+	} >"$KDIR/series"
+	n=$(series_patches | wc -l)
+	echo "$(series_hash) $($GIT rev-parse HEAD)" >"$STAMP_APPLIED"
+	echo "exported $n patches to kernel/patches, order in kernel/series"
+}
+
+cmd_reset() {
+	[ -d "$KTREE/.git" ] || die "no kernel tree yet"
+	$GIT am --abort >/dev/null 2>&1 || true
+	rm -f "$STAMP_APPLIED"
+	$GIT reset -q --hard vsm-base
+	cmd_prepare
+}
+
+case ${1:-} in
+prepare) cmd_prepare ;;
+config) cmd_config ;;
+build) cmd_build ;;
+headers) cmd_headers ;;
+series) cmd_series ;;
+reset) cmd_reset ;;
+*) die "usage: tree.sh prepare|config|build|headers|series|reset" ;;
+esac

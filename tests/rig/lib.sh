@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings and helpers of the rig scripts. Sourced, not run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KTREE=${KTREE:-$BUILD/linux}
+KCONFIG=${KCONFIG:-normal}
+KOUT=$KTREE/out-$KCONFIG
+LOGS=$BUILD/logs
+SRC_PKG=linux-source-6.12
+SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
+JOBS=${JOBS:-$(nproc)}
+
+# ccache keys are made path-independent, so a clone in another folder hits
+# the same cache: kbuild builds in the subdirectory out-* with srctree "..".
+export CCACHE_BASEDIR=$KTREE
+export KBUILD_BUILD_USER=vsm KBUILD_BUILD_HOST=rig
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
+
+mkdir -p "$LOGS"
+
+step() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# run_logged LOGFILE CMD...: run quietly into LOGFILE; on failure show its tail.
+run_logged() {
+	local log=$1 rc=0
+	shift
+	"$@" >"$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 25 "$log" | sed 's/^/    /' >&2
+		printf 'error: "%s" failed (exit %d), full log: %s\n' "$*" "$rc" "$log" >&2
+		return "$rc"
+	fi
+}
+
+# elapsed START: seconds since START (from date +%s.%N), one decimal.
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the KVM selftests named in tests/kvm/TESTS, statically, against the
+# uAPI headers of the tree's out-$KCONFIG.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+SELFTESTS=$KTREE/tools/testing/selftests/kvm
+OUTPUT=$BUILD/selftests-$KCONFIG
+
+test_names() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kvm/TESTS" | awk '{ print $1 }'
+}
+
+t0=$(date +%s.%N)
+targets=$(test_names | sed "s|^|$OUTPUT/|")
+step "selftests: building $(test_names | wc -l) KVM selftests (static)"
+mkdir -p "$OUTPUT"
+run_logged "$LOGS/selftests-$KCONFIG.log" \
+	make -C "$SELFTESTS" -j"$JOBS" OUTPUT="$OUTPUT" CC="ccache gcc" \
+		KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
+		$targets || die "selftest build failed"
+for t in $targets; do
+	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
+done
+echo "    built in $(elapsed "$t0") s into ${OUTPUT#$TOP/}"

@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the rig kernel under QEMU (TCG, -cpu max: SVM with nested paging, so
+# kvm_amd works in the guest) with an initramfs, and report.
+#
+#   vm.sh check   run tests/kvm/TESTS; print TAP lines and "N passed, N failed"
+#   vm.sh run     run the VMM demo ($RUN_ARGS) and show what it printed
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-check}
+KERNEL=$KOUT/arch/x86/boot/bzImage
+SELFTESTS=$BUILD/selftests-$KCONFIG
+IRD=$BUILD/initramfs-$MODE-$KCONFIG
+LOG=$LOGS/vm-$MODE-$KCONFIG.log
+VM_MEM=${VM_MEM:-3G}
+VM_CPUS=${VM_CPUS:-2}
+# A debug kernel patches static keys even without JUMP_LABEL users of ours;
+# single-threaded TCG is the safe choice there (see Documentation/rig.rst).
+TCG=tcg,thread=multi
+[ "$KCONFIG" = normal ] || TCG=tcg,thread=single
+SLOW=1
+[ "$KCONFIG" = normal ] || SLOW=4
+
+[ -f "$KERNEL" ] || die "no kernel at ${KERNEL#$TOP/}: build it first (make kernel)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] && "$BUSYBOX" --list >/dev/null 2>&1 || die "busybox-static missing (make deps)"
+file -L "$BUSYBOX" 2>/dev/null | grep -q dynamically && die "$BUSYBOX is not static (install busybox-static)"
+
+# ONLY="name ...": run just these tests of tests/kvm/TESTS (for development).
+list() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kvm/TESTS" |
+		awk -v only="${ONLY:-}" 'BEGIN { n = split(only, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
+			{ name = $1; sub(/.*\//, "", name) } n == 0 || name in want'
+}
+
+# --- initramfs ---------------------------------------------------------------
+rm -rf "$IRD"
+mkdir -p "$IRD/bin" "$IRD/rig/bin" "$IRD/rig/tests"
+cp "$BUSYBOX" "$IRD/bin/busybox"
+install -m 755 "$TOP/tests/rig/init" "$IRD/init"
+budget=60
+case $MODE in
+check)
+	list | while read -r path limit _; do
+		[ -x "$SELFTESTS/$path" ] || die "test binary $path missing from ${SELFTESTS#$TOP/} (make selftests)"
+		mkdir -p "$IRD/rig/tests/$(dirname "$path")"
+		cp "$SELFTESTS/$path" "$IRD/rig/tests/$path"
+	done
+	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
+	cp "$TOP/tests/rig/job-check" "$IRD/rig/job"
+	budget=$((budget + $(awk '{ t += $2 } END { print t }' "$IRD/rig/list")))
+	;;
+run)
+	[ -x "$BUILD/vmm/vmm" ] || die "no VMM at build/vmm/vmm (make vmm)"
+	cp "$BUILD/vmm/vmm" "$IRD/rig/bin/vmm"
+	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "vmm ${RUN_ARGS:-}" >"$IRD/rig/job"
+	budget=$((budget + 120 * SLOW))
+	;;
+*) die "usage: vm.sh check|run" ;;
+esac
+(cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1) >"$IRD.cpio.gz"
+
+# --- boot ----------------------------------------------------------------------
+step "boot: Linux $(make -s -C "$KTREE" kernelversion) ($KCONFIG) under qemu-system-x86_64 -accel $TCG -cpu max, $VM_CPUS vCPUs, $VM_MEM; log ${LOG#$TOP/}"
+: >"$LOG"
+t0=$(date +%s.%N)
+timeout -s KILL "$budget" qemu-system-x86_64 -accel "$TCG" -cpu max -m "$VM_MEM" \
+	-smp "$VM_CPUS" -display none -monitor none -no-reboot -nodefaults \
+	-chardev file,id=ser,path="$LOG" -serial chardev:ser \
+	-kernel "$KERNEL" -initrd "$IRD.cpio.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable rig.mode=$MODE" </dev/null &
+qpid=$!
+
+first=""
+declare -A result
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case $line in
+	"# selftests: kvm: "*)
+		if [ -z "$first" ]; then
+			first=$(elapsed "$t0")
+			echo "    first test started ${first} s after QEMU launch"
+		fi
+		[ "$MODE" = check ] && echo "==> test: ${line#\# selftests: kvm: }"
+		;;
+	"ok "*" selftests: kvm: "* | "not ok "*" selftests: kvm: "*)
+		echo "$line"
+		name=${line#* selftests: kvm: }
+		name=${name%% *}
+		result[$name]=$line
+		;;
+	"RIG: "*) echo "    ${line#RIG: }" ;;
+	"["*) ;;	# kernel messages: scanned below, kept in the log
+	*) [ "$MODE" = run ] && printf '%s\n' "$line" ;;
+	esac
+done < <(tail -n +1 --pid=$qpid -f "$LOG" 2>/dev/null)
+rc=0
+wait $qpid || rc=$?
+echo "    VM ran $(elapsed "$t0") s (qemu exit $rc)"
+[ "$rc" = 137 ] && echo "    error: VM killed after ${budget} s (hang)"
+
+# --- the guest kernel log ------------------------------------------------------
+# Kernel lines carry "[ seconds]"; reports of WARN, BUG, Oops, lockdep, KASAN.
+reports=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|BUG at|Oops|general protection fault|Kernel panic|KASAN|UBSAN:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|INFO: possible|lockdep)' "$LOG" || true)
+
+done_line=$(grep -a '^RIG: done' "$LOG" | tr -d '\r' || true)
+if [ "$MODE" = run ]; then
+	[ -n "$reports" ] && { printf '%s\n' "$reports" | sed 's/^/    kernel: /'; die "the guest kernel reported problems (log: ${LOG#$TOP/})"; }
+	[ "$done_line" = "RIG: done rc=0" ] || die "the VMM run failed (${done_line:-no result: guest hung or crashed}); log: ${LOG#$TOP/}"
+	exit 0
+fi
+
+passed=0 failed=0 skipped=0 n=0
+while read -r path limit rest; do
+	n=$((n + 1))
+	name=${path##*/}
+	r=${result[$name]:-}
+	if [ -z "$r" ]; then
+		echo "not ok $n selftests: kvm: $name # no result (guest hung or crashed)"
+		failed=$((failed + 1))
+	elif [ "${r#not ok}" != "$r" ]; then
+		failed=$((failed + 1))
+		echo "    output of $name (last 30 lines):"
+		awk -v t="# selftests: kvm: $name" '{ sub(/\r$/, "") } $0 == t { on = 1; next } on && /^(ok|not ok) / { exit } on' "$LOG" |
+			tail -n 30 | sed 's/^/    /'
+	elif [ "${r%# SKIP*}" != "$r" ]; then
+		if grep -qE "^$path[[:space:]].*# may-skip" "$TOP/tests/kvm/TESTS"; then
+			skipped=$((skipped + 1))
+		else
+			echo "    $name skipped, but tests/kvm/TESTS does not allow it to: counted as failed"
+			failed=$((failed + 1))
+		fi
+	else
+		passed=$((passed + 1))
+	fi
+done < <(list)
+
+n=$((n + 1))
+if [ -n "$reports" ]; then
+	echo "not ok $n selftests: kvm: guest_kernel_log_clean # $(printf '%s\n' "$reports" | wc -l) report lines"
+	printf '%s\n' "$reports" | head -n 40 | sed 's/^/    /'
+	failed=$((failed + 1))
+elif [ -z "$done_line" ]; then
+	echo "not ok $n selftests: kvm: guest_kernel_log_clean # the VM did not finish (see ${LOG#$TOP/})"
+	failed=$((failed + 1))
+else
+	echo "ok $n selftests: kvm: guest_kernel_log_clean"
+	passed=$((passed + 1))
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
