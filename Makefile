@@ -13,13 +13,14 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench-store clean distclean help
+	selftests vmm series tree-reset clean distclean help
 
 all: kernel vmm
 
 help:
 	@echo "make run          boot our kernel under QEMU and run the VMM demo"
 	@echo "make check        all tests: unit tier, kernel build, selftests in the test VM"
+	@echo "make check-unit   userspace unit tests only (seconds)"
 	@echo "make check-kvm ONLY=\"a b\"   just these selftests of tests/kvm/TESTS"
 	@echo "make check KCONFIG=debug   the same on a KASAN/lockdep kernel"
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
@@ -50,10 +51,16 @@ vmm: headers
 	@gcc -O2 -Wall -Wextra -Werror -static -isystem $(KOUT)/usr/include \
 		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c
 
+check-unit:
+	@echo "==> unit: rig report"
+	@$(TOP)/tests/unit/rig_report_test.sh
+
 check-kvm: selftests
 	@ONLY="$(ONLY)" $(RIG)/vm.sh check
 
+# The unit tier runs first: it takes seconds and needs no kernel build.
 check: deps
+	@$(MAKE) -s check-unit
 	@$(MAKE) -s check-kvm
 
 RUN_ARGS ?= --vcpus 2
@@ -68,7 +75,7 @@ tree-reset:
 	@$(TOP)/kernel/tree.sh reset
 
 clean:
-	rm -rf $(BUILD)/selftests-* $(BUILD)/initramfs-* $(BUILD)/vmm $(BUILD)/logs
+	rm -rf $(BUILD)/selftests-* $(BUILD)/initramfs-* $(BUILD)/vmm $(BUILD)/unit $(BUILD)/bench $(BUILD)/logs
 
 distclean:
 	rm -rf $(BUILD)

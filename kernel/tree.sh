@@ -43,10 +43,15 @@ extract() {
 	mkdir -p "$KTREE"
 	tar -xf "$SRC_TARBALL" -C "$KTREE" --strip-components=1 ||
 		die "cannot extract $SRC_TARBALL"
-	# Debian's .gitignore ignores every top-level entry: add with -f.
+	# Debian's .gitignore ends by ignoring every top-level entry (its
+	# packaging repository holds only debian/): drop that block, so that
+	# the tree behaves like an upstream checkout. Patches never touch it.
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$KTREE/.gitignore"
+	sed -i '${/^#$/d}' "$KTREE/.gitignore"
 	git -C "$KTREE" init -q
 	$GIT add -f -A
-	$GIT commit -q -m "Debian $SRC_PKG $ver (Linux $(kversion))"
+	$GIT commit -q -m "Debian $SRC_PKG $ver (Linux $(kversion))" \
+		-m "With the Debian packaging block of .gitignore removed."
 	$GIT tag vsm-base
 	# Files we place into the tree are never part of the series.
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/placement" |
@@ -133,15 +138,19 @@ cmd_config() {
 		make -C '$KTREE' O=out-$KCONFIG tinyconfig &&
 		'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$KOUT' '$KOUT/.config' $frags &&
 		make -C '$KTREE' O=out-$KCONFIG olddefconfig" || die "kernel configuration failed"
-	# Every option a fragment sets must survive olddefconfig.
+	# Every option the fragments set (the last one wins) must survive
+	# olddefconfig.
 	for f in $frags; do
-		grep -E '^CONFIG_|^# CONFIG_.* is not set' "$f" | while read -r line; do
-			case $line in
-			"# "*) opt=${line#\# }; opt=${opt%% *}
-				! grep -q "^$opt=" "$KOUT/.config" || die "${f#$TOP/}: $opt should be off but is on (dependency?)" ;;
-			*) grep -qx "$line" "$KOUT/.config" || die "${f#$TOP/}: $line did not stick (unmet dependency?)" ;;
-			esac
-		done
+		grep -E '^CONFIG_|^# CONFIG_.* is not set' "$f" | sed "s|\$| ${f#$TOP/}|"
+	done | awk '{ opt = $1 == "#" ? $2 : substr($1, 1, index($1, "=") - 1); last[opt] = $0 }
+		END { for (o in last) print last[o] }' | while read -r line; do
+		src=${line##* }
+		line=${line% *}
+		case $line in
+		"# "*) opt=${line#\# }; opt=${opt%% *}
+			! grep -q "^$opt=" "$KOUT/.config" || die "$src: $opt should be off but is on (dependency?)" ;;
+		*) grep -qx "$line" "$KOUT/.config" || die "$src: $line did not stick (unmet dependency?)" ;;
+		esac
 	done
 	echo "$h" >"$KOUT/.vsm-config"
 }

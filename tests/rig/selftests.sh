@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the KVM selftests named in tests/kvm/TESTS, statically, against the
+# Build the KVM selftests of tests/kvm/TESTS and tests/bench/BENCH, statically, against the
 # uAPI headers of the tree's out-$KCONFIG.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -9,7 +9,10 @@ SELFTESTS=$KTREE/tools/testing/selftests/kvm
 OUTPUT=$BUILD/selftests-$KCONFIG
 
 test_names() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kvm/TESTS" | awk '{ print $1 }'
+	local lists=$TOP/tests/kvm/TESTS
+
+	[ -f "$TOP/tests/bench/BENCH" ] && lists="$lists $TOP/tests/bench/BENCH"
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' $lists | awk '{ print $1 }'
 }
 
 t0=$(date +%s.%N)

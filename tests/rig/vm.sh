@@ -4,11 +4,14 @@
 # kvm_amd works in the guest) with an initramfs, and report.
 #
 #   vm.sh check   run tests/kvm/TESTS; print TAP lines and "N passed, N failed"
+#   vm.sh bench   run tests/bench/BENCH the same way, showing their output
 #   vm.sh run     run the VMM demo ($RUN_ARGS) and show what it printed
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-check}
+LIST=$TOP/tests/kvm/TESTS
+[ "$MODE" = bench ] && LIST=$TOP/tests/bench/BENCH
 KERNEL=$KOUT/arch/x86/boot/bzImage
 SELFTESTS=$BUILD/selftests-$KCONFIG
 IRD=$BUILD/initramfs-$MODE-$KCONFIG
@@ -30,7 +33,7 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q dynamically && die "$BUSYBOX is not sta
 
 # ONLY="name ...": run just these tests of tests/kvm/TESTS (for development).
 list() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kvm/TESTS" |
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LIST" |
 		awk -v only="${ONLY:-}" 'BEGIN { n = split(only, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
 			{ name = $1; sub(/.*\//, "", name) } n == 0 || name in want'
 }
@@ -38,17 +41,22 @@ list() {
 # --- initramfs ---------------------------------------------------------------
 rm -rf "$IRD"
 mkdir -p "$IRD/bin" "$IRD/rig/bin" "$IRD/rig/tests"
+: >"$IRD/rig/expect"
 cp "$BUSYBOX" "$IRD/bin/busybox"
 install -m 755 "$TOP/tests/rig/init" "$IRD/init"
 budget=60
 case $MODE in
-check)
+check | bench)
 	list | while read -r path limit _; do
 		[ -x "$SELFTESTS/$path" ] || die "test binary $path missing from ${SELFTESTS#$TOP/} (make selftests)"
 		mkdir -p "$IRD/rig/tests/$(dirname "$path")"
 		cp "$SELFTESTS/$path" "$IRD/rig/tests/$path"
 	done
 	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
+	# What the report expects: each test, and whether it may skip.
+	list | while read -r path _; do
+		grep -qE "^$path[[:space:]].*# may-skip" "$LIST" && echo "$path may-skip" || echo "$path"
+	done >"$IRD/rig/expect"
 	cp "$TOP/tests/rig/job-check" "$IRD/rig/job"
 	budget=$((budget + $(awk '{ t += $2 } END { print t }' "$IRD/rig/list")))
 	;;
@@ -58,7 +66,7 @@ run)
 	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "vmm ${RUN_ARGS:-}" >"$IRD/rig/job"
 	budget=$((budget + 120 * SLOW))
 	;;
-*) die "usage: vm.sh check|run" ;;
+*) die "usage: vm.sh check|bench|run" ;;
 esac
 (cd "$IRD" && find . | cpio -o -H newc --quiet | gzip -1) >"$IRD.cpio.gz"
 
@@ -74,7 +82,6 @@ timeout -s KILL "$budget" qemu-system-x86_64 -accel "$TCG" -cpu max -m "$VM_MEM"
 qpid=$!
 
 first=""
-declare -A result
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in
@@ -83,13 +90,11 @@ while IFS= read -r line; do
 			first=$(elapsed "$t0")
 			echo "    first test started ${first} s after QEMU launch"
 		fi
-		[ "$MODE" = check ] && echo "==> test: ${line#\# selftests: kvm: }"
+		echo "==> test: ${line#\# selftests: kvm: }"
 		;;
+	"# "*) [ "$MODE" = bench ] && printf '    %s\n' "${line#\# }" ;;
 	"ok "*" selftests: kvm: "* | "not ok "*" selftests: kvm: "*)
 		echo "$line"
-		name=${line#* selftests: kvm: }
-		name=${name%% *}
-		result[$name]=$line
 		;;
 	"RIG: "*) echo "    ${line#RIG: }" ;;
 	"["*) ;;	# kernel messages: scanned below, kept in the log
@@ -101,58 +106,4 @@ wait $qpid || rc=$?
 echo "    VM ran $(elapsed "$t0") s (qemu exit $rc)"
 [ "$rc" = 137 ] && echo "    error: VM killed after ${budget} s (hang)"
 
-# --- the guest kernel log ------------------------------------------------------
-# Kernel lines carry "[ seconds]"; reports of WARN, BUG, Oops, lockdep, KASAN.
-reports=$(grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|BUG at|Oops|general protection fault|Kernel panic|KASAN|UBSAN:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|INFO: possible|lockdep)' "$LOG" || true)
-
-done_line=$(grep -a '^RIG: done' "$LOG" | tr -d '\r' || true)
-if [ "$MODE" = run ]; then
-	[ -n "$reports" ] && { printf '%s\n' "$reports" | sed 's/^/    kernel: /'; die "the guest kernel reported problems (log: ${LOG#$TOP/})"; }
-	[ "$done_line" = "RIG: done rc=0" ] || die "the VMM run failed (${done_line:-no result: guest hung or crashed}); log: ${LOG#$TOP/}"
-	exit 0
-fi
-
-passed=0 failed=0 skipped=0 n=0
-while read -r path limit rest; do
-	n=$((n + 1))
-	name=${path##*/}
-	r=${result[$name]:-}
-	if [ -z "$r" ]; then
-		echo "not ok $n selftests: kvm: $name # no result (guest hung or crashed)"
-		failed=$((failed + 1))
-	elif [ "${r#not ok}" != "$r" ]; then
-		failed=$((failed + 1))
-		echo "    output of $name (last 30 lines):"
-		awk -v t="# selftests: kvm: $name" '{ sub(/\r$/, "") } $0 == t { on = 1; next } on && /^(ok|not ok) / { exit } on' "$LOG" |
-			tail -n 30 | sed 's/^/    /'
-	elif [ "${r%# SKIP*}" != "$r" ]; then
-		if grep -qE "^$path[[:space:]].*# may-skip" "$TOP/tests/kvm/TESTS"; then
-			skipped=$((skipped + 1))
-		else
-			echo "    $name skipped, but tests/kvm/TESTS does not allow it to: counted as failed"
-			failed=$((failed + 1))
-		fi
-	else
-		passed=$((passed + 1))
-	fi
-done < <(list)
-
-n=$((n + 1))
-if [ -n "$reports" ]; then
-	echo "not ok $n selftests: kvm: guest_kernel_log_clean # $(printf '%s\n' "$reports" | wc -l) report lines"
-	printf '%s\n' "$reports" | head -n 40 | sed 's/^/    /'
-	failed=$((failed + 1))
-elif [ -z "$done_line" ]; then
-	echo "not ok $n selftests: kvm: guest_kernel_log_clean # the VM did not finish (see ${LOG#$TOP/})"
-	failed=$((failed + 1))
-else
-	echo "ok $n selftests: kvm: guest_kernel_log_clean"
-	passed=$((passed + 1))
-fi
-
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+exec "$TOP/tests/rig/report.sh" "$MODE" "$LOG" "$IRD/rig/expect"
