@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset clean distclean help
+	selftests vmm series tree-reset bench-store clean distclean help
 
 all: kernel vmm
 
@@ -26,6 +26,7 @@ help:
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
+	@echo "make bench-store  the attribute-store benchmark (userspace)"
 
 deps:
 	@$(RIG)/deps.sh kernel unit
@@ -51,9 +52,16 @@ vmm: headers
 	@gcc -O2 -Wall -Wextra -Werror -static -isystem $(KOUT)/usr/include \
 		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c
 
-check-unit:
-	@echo "==> unit: rig report"
+check-unit: deps-unit
+	@$(TOP)/kernel/tree.sh prepare
+	@echo "==> unit: tests/unit (store model test, ASan build, libFuzzer; rig report)"
+	@$(MAKE) -s -C tests/unit check KSRC=$(KTREE)
 	@$(TOP)/tests/unit/rig_report_test.sh
+
+bench-store: deps-unit
+	@$(RIG)/deps.sh bench
+	@$(TOP)/kernel/tree.sh prepare
+	@$(MAKE) -s -C tests/bench store KSRC=$(KTREE)
 
 check-kvm: selftests
 	@ONLY="$(ONLY)" $(RIG)/vm.sh check

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM glue of the per-VTL protection layers (vtl_store.c): the layers of a
+ * VM, KVM_SET_VTL_PROTECTION and KVM_GET_VTL_PROTECTION.
+ *
+ * Layer n holds what VTL n allows the VTLs below it. Writers hold
+ * kvm->vtl_lock, never kvm->slots_lock: the hypercall path changes layers
+ * from vCPU context inside the kvm->srcu read side, and slots_lock holders
+ * wait for SRCU readers.
+ */
+#include <linux/kvm_host.h>
+#include <linux/kvm_vtl_store.h>
+
+#include "kvm_mm.h"
+#include "kvm_vtl.h"
+
+/*
+ * Changed ranges of one write, zapped together with one TLB flush. The
+ * store reports them in ascending order; past the last slot the last range
+ * is widened, which zaps more than needed but never less.
+ */
+#define KVM_VTL_ZAP_RANGES	16
+
+struct kvm_vtl_zap {
+	struct kvm_vtl_sink sink;
+	unsigned int n;
+	struct kvm_vtl_range ranges[KVM_VTL_ZAP_RANGES];
+};
+
+static void kvm_vtl_zap_note(struct kvm_vtl_sink *sink, u64 start, u64 end)
+{
+	struct kvm_vtl_zap *z = container_of(sink, struct kvm_vtl_zap, sink);
+
+	if (z->n == KVM_VTL_ZAP_RANGES) {
+		z->ranges[z->n - 1].end = end;
+		return;
+	}
+	z->ranges[z->n].start = start;
+	z->ranges[z->n].end = end;
+	z->n++;
+}
+
+/**
+ * kvm_vtl_init_vm - set up the layers of a new VM
+ * @kvm: the VM
+ *
+ * Every layer starts out allowing everything: a VM that never uses the
+ * layers sees no change.
+ */
+void kvm_vtl_init_vm(struct kvm *kvm)
+{
+	BUILD_BUG_ON(KVM_VTL_PROT_READ != KVM_VTL_PROT_R);
+	BUILD_BUG_ON(KVM_VTL_PROT_WRITE != KVM_VTL_PROT_W);
+	BUILD_BUG_ON(KVM_VTL_PROT_KEXEC != KVM_VTL_PROT_KX);
+	BUILD_BUG_ON(KVM_VTL_PROT_UEXEC != KVM_VTL_PROT_UX);
+	BUILD_BUG_ON(KVM_VTL_GFN_MAX != (1ULL << (52 - PAGE_SHIFT)) - 1);
+
+	mutex_init(&kvm->vtl_lock);
+	kvm_vtl_layers_init(&kvm->vtl_layers, &kvm->vtl_lock);
+}
+
+/**
+ * kvm_vtl_destroy_vm - free the layers of a VM
+ * @kvm: the VM, with no users left
+ */
+void kvm_vtl_destroy_vm(struct kvm *kvm)
+{
+	kvm_vtl_layers_destroy(&kvm->vtl_layers);
+}
+
+/*
+ * Check what both ioctls share: the VTL, zero padding, and an aligned,
+ * non-empty range [*start, *end] (inclusive gfns) inside the layer's reach.
+ */
+static int kvm_vtl_check_range(struct kvm_vtl_protection *p, u64 *start,
+			       u64 *end)
+{
+	if (p->vtl == 0 || p->vtl >= KVM_VTL_NR)
+		return -EINVAL;
+	if (p->pad || memchr_inv(p->reserved, 0, sizeof(p->reserved)))
+		return -EINVAL;
+	if (p->flags & KVM_VTL_PROTECTION_DEFAULT)
+		return 0;
+	if (!p->size || !PAGE_ALIGNED(p->address) || !PAGE_ALIGNED(p->size))
+		return -EINVAL;
+	if (p->address + p->size < p->address)
+		return -EINVAL;
+	*start = p->address >> PAGE_SHIFT;
+	*end = ((p->address + p->size) >> PAGE_SHIFT) - 1;
+	if (*end > KVM_VTL_GFN_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kvm_arch_vtl_layer_changed - zap what a layer change made stale
+ * @kvm: the VM, with mmu_lock held for write inside an MMU invalidation
+ *	that covers @ranges
+ * @vtl: the layer that changed
+ * @ranges: the changed gfn ranges (inclusive), ascending
+ * @n: number of ranges, at least one
+ *
+ * The default is for architectures whose MMU does not consult the layers.
+ */
+void __weak kvm_arch_vtl_layer_changed(struct kvm *kvm, u8 vtl,
+				       const struct kvm_vtl_range *ranges,
+				       unsigned int n)
+{
+}
+
+/*
+ * Change layer @vtl over [@start, @end] to @prot (the whole layer when
+ * @reset), race-free against page faults: faults in the span retry from
+ * the invalidation's begin to its end, and what the change made stale is
+ * zapped before the end, with one TLB flush. Called with vtl_lock held.
+ */
+static int kvm_vtl_change(struct kvm *kvm, u8 vtl, u64 start, u64 end,
+			  u8 prot, bool reset)
+{
+	struct kvm_vtl_layer *l = &kvm->vtl_layers.layer[vtl];
+	struct kvm_vtl_zap z = { .sink.changed = kvm_vtl_zap_note };
+	int r;
+
+	lockdep_assert_held(&kvm->vtl_lock);
+
+	KVM_MMU_LOCK(kvm);
+	kvm_mmu_invalidate_begin(kvm);
+	kvm_mmu_invalidate_range_add(kvm, start, end + 1);
+	KVM_MMU_UNLOCK(kvm);
+
+	if (reset)
+		r = kvm_vtl_layer_reset(l, prot, &z.sink);
+	else
+		r = kvm_vtl_layer_set_range(l, start, end, prot, &z.sink);
+
+	KVM_MMU_LOCK(kvm);
+	if (z.n)
+		kvm_arch_vtl_layer_changed(kvm, vtl, z.ranges, z.n);
+	kvm_mmu_invalidate_end(kvm);
+	KVM_MMU_UNLOCK(kvm);
+	return r;
+}
+
+/**
+ * kvm_vm_ioctl_set_vtl_protection - KVM_SET_VTL_PROTECTION
+ * @kvm: the VM
+ * @p: the request, copied from userspace
+ *
+ * Sets the protection @p->prot of layer @p->vtl over [@p->address,
+ * @p->address + @p->size), or with KVM_VTL_PROTECTION_DEFAULT (address and
+ * size zero) makes the whole layer @p->prot. A refused request changes
+ * nothing. When the call returns, no vCPU can still use an access the
+ * change removed.
+ *
+ * Return: 0, or -EINVAL for a bad argument, -ENOMEM.
+ */
+int kvm_vm_ioctl_set_vtl_protection(struct kvm *kvm,
+				    struct kvm_vtl_protection *p)
+{
+	u64 start = 0, end = 0;
+	int r;
+
+	if (p->flags & ~KVM_VTL_PROTECTION_DEFAULT)
+		return -EINVAL;
+	r = kvm_vtl_check_range(p, &start, &end);
+	if (r)
+		return r;
+	if ((p->flags & KVM_VTL_PROTECTION_DEFAULT) && (p->address || p->size))
+		return -EINVAL;
+	if (!kvm_vtl_prot_valid(p->prot, READ_ONCE(kvm->vtl_mbec)))
+		return -EINVAL;
+
+	if (p->flags & KVM_VTL_PROTECTION_DEFAULT)
+		end = KVM_VTL_GFN_MAX;
+
+	mutex_lock(&kvm->vtl_lock);
+	r = kvm_vtl_change(kvm, p->vtl, start, end, p->prot,
+			   p->flags & KVM_VTL_PROTECTION_DEFAULT);
+	mutex_unlock(&kvm->vtl_lock);
+	return r;
+}
+
+/**
+ * kvm_vm_ioctl_get_vtl_protection - KVM_GET_VTL_PROTECTION
+ * @kvm: the VM
+ * @p: the request, copied back to userspace on success
+ *
+ * Reads layer @p->vtl back one run at a time: on return @p->size is the
+ * length of the run of equal protection that starts at @p->address (at
+ * most the @p->size asked for), @p->prot its protection, and
+ * KVM_VTL_PROTECTION_DEFAULT is set in @p->flags if the run is at the
+ * layer's default. With KVM_VTL_PROTECTION_DEFAULT set on input (address
+ * and size zero), only the default is returned.
+ *
+ * Return: 0, or -EINVAL for a bad argument.
+ */
+int kvm_vm_ioctl_get_vtl_protection(struct kvm *kvm,
+				    struct kvm_vtl_protection *p)
+{
+	struct kvm_vtl_range run;
+	struct kvm_vtl_layer *l;
+	u64 start = 0, end = 0;
+	u8 prot;
+	int r;
+
+	if (p->flags & ~KVM_VTL_PROTECTION_DEFAULT)
+		return -EINVAL;
+	r = kvm_vtl_check_range(p, &start, &end);
+	if (r)
+		return r;
+
+	l = &kvm->vtl_layers.layer[p->vtl];
+	mutex_lock(&kvm->vtl_lock);
+	if (p->flags & KVM_VTL_PROTECTION_DEFAULT) {
+		r = (p->address || p->size) ? -EINVAL : 0;
+		p->prot = kvm_vtl_layer_default(l);
+	} else {
+		kvm_vtl_layer_next(l, &start, end, &run, &prot);
+		p->size = (run.end - run.start + 1) << PAGE_SHIFT;
+		p->prot = prot;
+		if (prot == kvm_vtl_layer_default(l))
+			p->flags = KVM_VTL_PROTECTION_DEFAULT;
+	}
+	mutex_unlock(&kvm->vtl_lock);
+	return r;
+}
