@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench-store clean distclean help
+	selftests vmm series tree-reset bench-store bench-mmu clean distclean help
 
 all: kernel vmm
 
@@ -27,6 +27,7 @@ help:
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
+	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
 
 deps:
 	@$(RIG)/deps.sh kernel unit
@@ -70,6 +71,9 @@ check-kvm: selftests
 check: deps
 	@$(MAKE) -s check-unit
 	@$(MAKE) -s check-kvm
+
+bench-mmu: selftests
+	@$(RIG)/vm.sh bench
 
 RUN_ARGS ?= --vcpus 2
 

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hyper-V Virtual Secure Mode (VSM) on KVM/x86: enabling VTLs for a VM,
+ * the active VTL of a vCPU, and the MMU's view of the per-VTL protection
+ * layers (virt/kvm/vtl.c).
+ *
+ * A vCPU at VTL v may access a gfn as its memslot allows, narrowed by the
+ * layers of every enabled VTL above v. Each VTL has its own MMU roots
+ * (kvm_mmu_page_role.vtl), so one gfn can be writable for VTL1 on one vCPU
+ * and read-only for VTL0 on another at the same time.
+ */
+#include <linux/kvm_host.h>
+#include <linux/kvm_vtl_store.h>
+
+#include "hyperv_vsm.h"
+#include "mmu.h"
+#include "mmu/mmu_internal.h"
+#include "mmu/spte.h"
+
+/**
+ * kvm_vm_enable_vsm - KVM_ENABLE_CAP(KVM_CAP_HYPERV_VSM)
+ * @kvm: the VM
+ * @max_vtl: the highest VTL the VM may use, 1..KVM_HV_VSM_MAX_VTL
+ *
+ * Only before the first vCPU is created, and only once: the MMU roots of
+ * the vCPUs are keyed by VTL from their start.
+ *
+ * Return: 0; -EINVAL for a bad @max_vtl; -EBUSY once vCPUs exist or VSM
+ * is enabled already; -EOPNOTSUPP without TDP (shadow paging is not VTL
+ * aware).
+ */
+int kvm_vm_enable_vsm(struct kvm *kvm, u64 max_vtl)
+{
+	int r;
+
+	if (!max_vtl || max_vtl > KVM_HV_VSM_MAX_VTL)
+		return -EINVAL;
+	if (!tdp_enabled)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&kvm->lock);
+	if (kvm->created_vcpus || kvm->arch.vsm_max_vtl) {
+		r = -EBUSY;
+	} else {
+		WRITE_ONCE(kvm->arch.vsm_max_vtl, max_vtl);
+		r = 0;
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+/**
+ * kvm_vcpu_ioctl_get_vsm_state - KVM_GET_VSM_STATE
+ * @vcpu: the vCPU, loaded
+ * @state: filled with the vCPU's VSM state
+ *
+ * Return: 0, or -ENXIO when VSM is not enabled for the VM.
+ */
+int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
+				 struct kvm_vsm_state *state)
+{
+	if (!kvm_vsm_enabled(vcpu->kvm))
+		return -ENXIO;
+
+	memset(state, 0, sizeof(*state));
+	state->active_vtl = vcpu->arch.vtl;
+	return 0;
+}
+
+/**
+ * kvm_vcpu_ioctl_set_vsm_state - KVM_SET_VSM_STATE
+ * @vcpu: the vCPU, loaded
+ * @state: the state to set
+ *
+ * Switches the vCPU to @state->active_vtl, for VMMs that switch VTLs
+ * themselves and for restore. The MMU context is reset so that the next
+ * entry runs on the roots, and with the access, of that VTL.
+ *
+ * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
+ * VM's highest or non-zero padding.
+ */
+int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
+				 struct kvm_vsm_state *state)
+{
+	if (!kvm_vsm_enabled(vcpu->kvm))
+		return -ENXIO;
+	if (state->active_vtl > vcpu->kvm->arch.vsm_max_vtl)
+		return -EINVAL;
+	if (memchr_inv(state->pad, 0, sizeof(state->pad)) ||
+	    memchr_inv(state->reserved, 0, sizeof(state->reserved)))
+		return -EINVAL;
+
+	if (vcpu->arch.vtl != state->active_vtl) {
+		vcpu->arch.vtl = state->active_vtl;
+		kvm_mmu_reset_context(vcpu);
+	}
+	return 0;
+}
+
+/* Protection the layers above the vCPU's VTL give @gfn. */
+static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	return kvm_vtl_effective(&kvm->vtl_layers, vcpu->arch.vtl,
+				 kvm->arch.vsm_max_vtl, gfn);
+}
+
+/**
+ * __kvm_vsm_faultin - apply the VTL protections to a page fault
+ * @vcpu: the faulting vCPU
+ * @fault: the fault, after the mmu_invalidate_seq snapshot
+ *
+ * An access the active VTL may not make exits to userspace with
+ * KVM_EXIT_MEMORY_FAULT (flags: the access, KVM_MEMORY_EXIT_FLAG_VTL and
+ * the VTL). An allowed one is mapped without the write or execute rights
+ * the layers deny, so the first denied access faults again.
+ *
+ * Return: RET_PF_CONTINUE, or -EFAULT with the exit prepared.
+ */
+int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	u8 prot = kvm_vsm_prot(vcpu, fault->gfn);
+	u64 access;
+
+	fault->vtl_deny = 0;
+	if (prot == KVM_VTL_PROT_ALL)
+		return RET_PF_CONTINUE;
+
+	if (fault->exec)
+		access = KVM_MEMORY_EXIT_FLAG_EXEC;
+	else if (fault->write)
+		access = KVM_MEMORY_EXIT_FLAG_WRITE;
+	else
+		access = KVM_MEMORY_EXIT_FLAG_READ;
+
+	/* Without MBEC, kernel-execute governs both modes. */
+	if (!(prot & KVM_VTL_PROT_R) ||
+	    (fault->write && !(prot & KVM_VTL_PROT_W)) ||
+	    (fault->exec && !(prot & KVM_VTL_PROT_KX))) {
+		kvm_prepare_memory_fault_exit(vcpu, gfn_to_gpa(fault->gfn),
+					      PAGE_SIZE, fault->write,
+					      fault->exec, fault->is_private);
+		vcpu->run->memory_fault.flags |= access |
+			KVM_MEMORY_EXIT_FLAG_VTL |
+			((u64)vcpu->arch.vtl << KVM_MEMORY_EXIT_VTL_SHIFT);
+		return -EFAULT;
+	}
+
+	if (!(prot & KVM_VTL_PROT_W))
+		fault->vtl_deny |= ACC_WRITE_MASK;
+	if (!(prot & KVM_VTL_PROT_KX))
+		fault->vtl_deny |= ACC_EXEC_MASK;
+	return RET_PF_CONTINUE;
+}
+
+/**
+ * __kvm_vsm_max_level - largest mapping the VTL protections allow
+ * @vcpu: the faulting vCPU
+ * @gfn: the faulting gfn
+ * @level: the largest level the memslot and the host allow
+ *
+ * A huge mapping needs one effective protection on its whole range; the
+ * layers are canonical ranges, so each level costs one lookup per layer.
+ *
+ * Return: @level or a smaller level.
+ */
+int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u8 prot;
+
+	for (; level > PG_LEVEL_4K; level--) {
+		gfn_t start = gfn & ~(KVM_PAGES_PER_HPAGE(level) - 1);
+
+		if (kvm_vtl_effective_uniform(&kvm->vtl_layers, vcpu->arch.vtl,
+					      kvm->arch.vsm_max_vtl, start,
+					      start + KVM_PAGES_PER_HPAGE(level) - 1,
+					      &prot))
+			break;
+	}
+	return level;
+}
+
+/**
+ * kvm_arch_vtl_layer_changed - zap what a layer change made stale
+ * @kvm: the VM, with mmu_lock held for write inside an MMU invalidation
+ *	that covers @ranges
+ * @vtl: the layer that changed
+ * @ranges: the changed gfn ranges (inclusive), ascending
+ * @n: number of ranges
+ *
+ * Only the VTLs below @vtl see layer @vtl: nothing to do for a layer
+ * above the VM's highest VTL. All ranges are zapped with one TLB flush,
+ * in the roots of the VTLs below @vtl.
+ */
+void kvm_arch_vtl_layer_changed(struct kvm *kvm, u8 vtl,
+				const struct kvm_vtl_range *ranges,
+				unsigned int n)
+{
+	if (!kvm_vsm_enabled(kvm) || vtl > kvm->arch.vsm_max_vtl)
+		return;
+	kvm_mmu_zap_gfn_ranges(kvm, ranges, n, vtl);
+}
