@@ -32,8 +32,14 @@ BUSYBOX=/bin/busybox
 file -L "$BUSYBOX" 2>/dev/null | grep -q dynamically && die "$BUSYBOX is not static (install busybox-static)"
 
 # ONLY="name ...": run just these tests of tests/kvm/TESTS (for development).
+# On a debug kernel, "# debug-args: ARGS" at the end of a line replaces its
+# arguments.
 list() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LIST" |
+	if [ "$KCONFIG" = normal ]; then
+		cat "$LIST"
+	else
+		sed -E 's/^([^#[:space:]]+[[:space:]]+[0-9]+)[^#]*#.*debug-args:(.*)$/\1 \2/' "$LIST"
+	fi | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' |
 		awk -v only="${ONLY:-}" 'BEGIN { n = split(only, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
 			{ name = $1; sub(/.*\//, "", name) } n == 0 || name in want'
 }
