@@ -69,18 +69,27 @@ void kvm_vtl_destroy_vm(struct kvm *kvm)
 }
 
 /*
- * Check what both ioctls share: the VTL, zero padding, and an aligned,
- * non-empty range [*start, *end] (inclusive gfns) inside the layer's reach.
+ * Check what both ioctls share: the flags, the VTL, zero padding, and
+ * either KVM_VTL_PROTECTION_DEFAULT with no range (the whole layer,
+ * [0, KVM_VTL_GFN_MAX]) or an aligned, non-empty range [*start, *end]
+ * (inclusive gfns) inside the layer's reach.
  */
 static int kvm_vtl_check_range(struct kvm_vtl_protection *p, u64 *start,
 			       u64 *end)
 {
+	if (p->flags & ~KVM_VTL_PROTECTION_DEFAULT)
+		return -EINVAL;
 	if (p->vtl == 0 || p->vtl >= KVM_VTL_NR)
 		return -EINVAL;
 	if (p->pad || memchr_inv(p->reserved, 0, sizeof(p->reserved)))
 		return -EINVAL;
-	if (p->flags & KVM_VTL_PROTECTION_DEFAULT)
+	if (p->flags & KVM_VTL_PROTECTION_DEFAULT) {
+		if (p->address || p->size)
+			return -EINVAL;
+		*start = 0;
+		*end = KVM_VTL_GFN_MAX;
 		return 0;
+	}
 	if (!p->size || !PAGE_ALIGNED(p->address) || !PAGE_ALIGNED(p->size))
 		return -EINVAL;
 	if (p->address + p->size < p->address)
@@ -157,21 +166,14 @@ static int kvm_vtl_change(struct kvm *kvm, u8 vtl, u64 start, u64 end,
 int kvm_vm_ioctl_set_vtl_protection(struct kvm *kvm,
 				    struct kvm_vtl_protection *p)
 {
-	u64 start = 0, end = 0;
+	u64 start, end;
 	int r;
 
-	if (p->flags & ~KVM_VTL_PROTECTION_DEFAULT)
-		return -EINVAL;
 	r = kvm_vtl_check_range(p, &start, &end);
 	if (r)
 		return r;
-	if ((p->flags & KVM_VTL_PROTECTION_DEFAULT) && (p->address || p->size))
-		return -EINVAL;
 	if (!kvm_vtl_prot_valid(p->prot, READ_ONCE(kvm->vtl_mbec)))
 		return -EINVAL;
-
-	if (p->flags & KVM_VTL_PROTECTION_DEFAULT)
-		end = KVM_VTL_GFN_MAX;
 
 	mutex_lock(&kvm->vtl_lock);
 	r = kvm_vtl_change(kvm, p->vtl, start, end, p->prot,
@@ -199,12 +201,10 @@ int kvm_vm_ioctl_get_vtl_protection(struct kvm *kvm,
 {
 	struct kvm_vtl_range run;
 	struct kvm_vtl_layer *l;
-	u64 start = 0, end = 0;
+	u64 start, end;
 	u8 prot;
 	int r;
 
-	if (p->flags & ~KVM_VTL_PROTECTION_DEFAULT)
-		return -EINVAL;
 	r = kvm_vtl_check_range(p, &start, &end);
 	if (r)
 		return r;
@@ -212,7 +212,6 @@ int kvm_vm_ioctl_get_vtl_protection(struct kvm *kvm,
 	l = &kvm->vtl_layers.layer[p->vtl];
 	mutex_lock(&kvm->vtl_lock);
 	if (p->flags & KVM_VTL_PROTECTION_DEFAULT) {
-		r = (p->address || p->size) ? -EINVAL : 0;
 		p->prot = kvm_vtl_layer_default(l);
 	} else {
 		kvm_vtl_layer_next(l, &start, end, &run, &prot);
@@ -222,5 +221,5 @@ int kvm_vm_ioctl_get_vtl_protection(struct kvm *kvm,
 			p->flags = KVM_VTL_PROTECTION_DEFAULT;
 	}
 	mutex_unlock(&kvm->vtl_lock);
-	return r;
+	return 0;
 }
