@@ -24,7 +24,7 @@ src_version() {
 
 series_patches() {
 	[ -f "$KDIR/series" ] || return 0
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/series"
+	entries "$KDIR/series"
 }
 
 series_hash() {
@@ -54,7 +54,7 @@ extract() {
 		-m "With the Debian packaging block of .gitignore removed."
 	$GIT tag vsm-base
 	# Files we place into the tree are never part of the series.
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/placement" |
+	entries "$KDIR/placement" |
 		while read -r _ dst; do echo "/$dst"; done >>"$KTREE/.git/info/exclude"
 	echo "/out-*/" >>"$KTREE/.git/info/exclude"
 	echo "$ver" >"$STAMP_SRC"
@@ -88,7 +88,7 @@ apply_series() {
 # Link our own files into the tree, as kernel/placement says.
 place() {
 	local src dst f
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KDIR/placement" |
+	entries "$KDIR/placement" |
 		while read -r src dst; do
 			f=$TOP/$src
 			[ -e "$f" ] || die "kernel/placement: $src does not exist"

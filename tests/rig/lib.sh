@@ -19,6 +19,10 @@ export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 
 mkdir -p "$LOGS"
 
+# entries [FILE...]: the lines of the rig's list files (series, placement,
+# TESTS, BENCH) without comments and blank lines; stdin without FILE.
+entries() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@"; }
+
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -12,7 +12,7 @@ test_names() {
 	local lists=$TOP/tests/kvm/TESTS
 
 	[ -f "$TOP/tests/bench/BENCH" ] && lists="$lists $TOP/tests/bench/BENCH"
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' $lists | awk '{ print $1 }'
+	entries $lists | awk '{ print $1 }'
 }
 
 t0=$(date +%s.%N)

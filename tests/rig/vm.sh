@@ -39,7 +39,7 @@ list() {
 		cat "$LIST"
 	else
 		sed -E 's/^([^#[:space:]]+[[:space:]]+[0-9]+)[^#]*#.*debug-args:(.*)$/\1 \2/' "$LIST"
-	fi | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' |
+	fi | entries |
 		awk -v only="${ONLY:-}" 'BEGIN { n = split(only, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
 			{ name = $1; sub(/.*\//, "", name) } n == 0 || name in want'
 }
