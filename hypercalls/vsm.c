@@ -127,17 +127,16 @@ int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (prot == KVM_VTL_PROT_ALL)
 		return RET_PF_CONTINUE;
 
-	if (fault->exec)
-		access = KVM_MEMORY_EXIT_FLAG_EXEC;
-	else if (fault->write)
-		access = KVM_MEMORY_EXIT_FLAG_WRITE;
-	else
-		access = KVM_MEMORY_EXIT_FLAG_READ;
-
 	/* Without MBEC, kernel-execute governs both modes. */
 	if (!(prot & KVM_VTL_PROT_R) ||
 	    (fault->write && !(prot & KVM_VTL_PROT_W)) ||
 	    (fault->exec && !(prot & KVM_VTL_PROT_KX))) {
+		if (fault->exec)
+			access = KVM_MEMORY_EXIT_FLAG_EXEC;
+		else if (fault->write)
+			access = KVM_MEMORY_EXIT_FLAG_WRITE;
+		else
+			access = KVM_MEMORY_EXIT_FLAG_READ;
 		kvm_prepare_memory_fault_exit(vcpu, gfn_to_gpa(fault->gfn),
 					      PAGE_SIZE, fault->write,
 					      fault->exec, fault->is_private);
