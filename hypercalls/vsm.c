@@ -12,6 +12,7 @@
 #include <linux/kvm_host.h>
 #include <linux/kvm_vtl_store.h>
 
+#include "hyperv.h"
 #include "hyperv_vsm.h"
 #include "mmu.h"
 #include "mmu/mmu_internal.h"
@@ -64,6 +65,7 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
 
 	memset(state, 0, sizeof(*state));
 	state->active_vtl = vcpu->arch.vtl;
+	state->enabled_vtls = READ_ONCE(vcpu->arch.vsm->vtls) | BIT(0);
 	return 0;
 }
 
@@ -72,9 +74,12 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
  * @vcpu: the vCPU, loaded
  * @state: the state to set
  *
- * Switches the vCPU to @state->active_vtl, for VMMs that switch VTLs
- * themselves and for restore. The MMU context is reset so that the next
- * entry runs on the roots, and with the access, of that VTL.
+ * Makes @state->active_vtl the vCPU's active VTL and @state->enabled_vtls
+ * (with VTL0 and the active VTL) the VTLs enabled on it, which are then
+ * enabled in the partition too: for restore, and for VMMs that switch
+ * VTLs themselves. The vCPU's registers are left as they are: they become
+ * the new VTL's (see KVM_SET_VSM_VTL_STATE). The MMU context is reset so
+ * that the next entry runs on the roots, and with the access, of that VTL.
  *
  * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
  * VM's highest or non-zero padding.
@@ -82,13 +87,25 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
 int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state)
 {
-	if (!kvm_vsm_enabled(vcpu->kvm))
+	struct kvm *kvm = vcpu->kvm;
+	u16 vtls;
+
+	if (!kvm_vsm_enabled(kvm))
 		return -ENXIO;
-	if (state->active_vtl > vcpu->kvm->arch.vsm_max_vtl)
+	vtls = state->enabled_vtls | BIT(0) | BIT(state->active_vtl);
+	if (state->active_vtl > kvm->arch.vsm_max_vtl ||
+	    vtls & ~GENMASK(kvm->arch.vsm_max_vtl, 0))
 		return -EINVAL;
-	if (memchr_inv(state->pad, 0, sizeof(state->pad)) ||
+	if (state->pad || memchr_inv(state->pad2, 0, sizeof(state->pad2)) ||
 	    memchr_inv(state->reserved, 0, sizeof(state->reserved)))
 		return -EINVAL;
+
+	mutex_lock(&to_kvm_hv(kvm)->hv_lock);
+	/* As HvEnableVpVtl: VTL calls read the set with acquire. */
+	smp_store_release(&vcpu->arch.vsm->vtls, vtls);
+	WRITE_ONCE(kvm->arch.vsm_vtls, kvm->arch.vsm_vtls | vtls);
+	WRITE_ONCE(kvm->arch.vsm_vp_vtls, kvm->arch.vsm_vp_vtls | vtls);
+	mutex_unlock(&to_kvm_hv(kvm)->hv_lock);
 
 	if (vcpu->arch.vtl != state->active_vtl) {
 		vcpu->arch.vtl = state->active_vtl;

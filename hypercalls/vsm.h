@@ -8,10 +8,35 @@
 
 #include <linux/kvm_host.h>
 
+#include <asm/hyperv-tlfs.h>
+
+#include "fpu.h"
 #include "mmu/mmu_internal.h"
 
 /* The highest VTL a VM may enable. */
 #define KVM_HV_VSM_MAX_VTL	2
+static_assert(KVM_HV_VSM_MAX_VTL < KVM_HV_VSM_NR_VTLS);
+
+/* The VSM state of a vCPU, with VSM enabled for its VM. */
+struct kvm_vcpu_vsm {
+	/* VTLs enabled on this VP; bit 0 is implied. */
+	u16 vtls;
+	/* Private state of each VTL while another one is active. */
+	struct kvm_vsm_vtl_state state[KVM_HV_VSM_NR_VTLS];
+	/* VsmVpSecureConfigVtlN of VTL v, for N < v: [v][N]. */
+	u64 secure_config[KVM_HV_VSM_NR_VTLS][KVM_HV_VSM_NR_VTLS];
+	/* The input of the hypercall being handled. */
+	u64 input[PAGE_SIZE / sizeof(u64)];
+};
+
+/* A VSM hypercall as kvm_hv_hypercall() read it. */
+struct kvm_vsm_hcall {
+	u64 control;
+	u64 ingpa;		/* or the first input register of a fast call */
+	u64 outgpa;		/* or the second */
+	bool fast;
+	const sse128_t *xmm;	/* fast calls: XMM0-5 */
+};
 
 #ifdef CONFIG_KVM_HYPERV_VSM
 static inline bool kvm_vsm_enabled(struct kvm *kvm)
@@ -29,6 +54,15 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state);
 int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state);
+int kvm_vcpu_ioctl_get_vsm_vtl_state(struct kvm_vcpu *vcpu,
+				     struct kvm_vsm_vtl_state *s);
+int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
+				     struct kvm_vsm_vtl_state *s);
+int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu);
+u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc);
+int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control);
+int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -58,6 +92,30 @@ static inline bool kvm_vsm_enabled(struct kvm *kvm)
 }
 
 static inline u8 kvm_vsm_vtl(struct kvm_vcpu *vcpu)
+{
+	return 0;
+}
+
+static inline int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	return 0;
+}
+
+static inline void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu) {}
+
+static inline u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu,
+				       const struct kvm_vsm_hcall *hc)
+{
+	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+static inline int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
+{
+	kvm_queue_exception(vcpu, UD_VECTOR);
+	return 1;
+}
+
+static inline int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
 	return 0;
 }

@@ -118,13 +118,26 @@ void __weak kvm_arch_vtl_layer_changed(struct kvm *kvm, u8 vtl,
 }
 
 /*
- * Change layer @vtl over [@start, @end] to @prot (the whole layer when
- * @reset), race-free against page faults: faults in the span retry from
- * the invalidation's begin to its end, and what the change made stale is
- * zapped before the end, with one TLB flush. Called with vtl_lock held.
+ * One change of a layer: [@start, @end] set to @prot, the whole layer
+ * reset to @prot, or the @n gfns at @gfns set to @prot, with [@start,
+ * @end] spanning them.
  */
-static int kvm_vtl_change(struct kvm *kvm, u8 vtl, u64 start, u64 end,
-			  u8 prot, bool reset)
+struct kvm_vtl_req {
+	u64 start;
+	u64 end;
+	u64 *gfns;
+	unsigned int n;
+	u8 prot;
+	bool reset;
+};
+
+/*
+ * Change layer @vtl as @req says, race-free against page faults: faults
+ * in the span retry from the invalidation's begin to its end, and what the
+ * change made stale is zapped before the end, with one TLB flush. Called
+ * with vtl_lock held.
+ */
+static int kvm_vtl_change(struct kvm *kvm, u8 vtl, struct kvm_vtl_req *req)
 {
 	struct kvm_vtl_layer *l = &kvm->vtl_layers.layer[vtl];
 	struct kvm_vtl_zap z = { .sink.changed = kvm_vtl_zap_note };
@@ -134,19 +147,87 @@ static int kvm_vtl_change(struct kvm *kvm, u8 vtl, u64 start, u64 end,
 
 	KVM_MMU_LOCK(kvm);
 	kvm_mmu_invalidate_begin(kvm);
-	kvm_mmu_invalidate_range_add(kvm, start, end + 1);
+	kvm_mmu_invalidate_range_add(kvm, req->start, req->end + 1);
 	KVM_MMU_UNLOCK(kvm);
 
-	if (reset)
-		r = kvm_vtl_layer_reset(l, prot, &z.sink);
+	if (req->reset)
+		r = kvm_vtl_layer_reset(l, req->prot, &z.sink);
+	else if (req->gfns)
+		r = kvm_vtl_layer_set_gfns(l, req->gfns, req->n, req->prot,
+					   &z.sink);
 	else
-		r = kvm_vtl_layer_set_range(l, start, end, prot, &z.sink);
+		r = kvm_vtl_layer_set_range(l, req->start, req->end, req->prot,
+					    &z.sink);
 
 	KVM_MMU_LOCK(kvm);
 	if (z.n)
 		kvm_arch_vtl_layer_changed(kvm, vtl, z.ranges, z.n);
 	kvm_mmu_invalidate_end(kvm);
 	KVM_MMU_UNLOCK(kvm);
+	return r;
+}
+
+/**
+ * kvm_vtl_protect_gfns - set the protection of a list of gfns in a layer
+ * @kvm: the VM
+ * @vtl: the layer, 1..KVM_VTL_NR - 1
+ * @gfns: the gfns, any order, duplicates allowed; sorted in place
+ * @n: number of gfns, 1..KVM_VTL_MAX_GFNS
+ * @prot: the protection, valid for the VM
+ *
+ * One store pass, one MMU invalidation, one zap of the changed ranges and
+ * one TLB flush for the whole list: the path of HvModifyVtlProtectionMask.
+ * When it returns, no vCPU can use an access the change removed.
+ *
+ * Return: 0, -EINVAL for a gfn above KVM_VTL_GFN_MAX or a bad @n (nothing
+ * changed), -ENOMEM (a prefix of the sorted list may be applied).
+ */
+int kvm_vtl_protect_gfns(struct kvm *kvm, u8 vtl, u64 *gfns, unsigned int n,
+			 u8 prot)
+{
+	struct kvm_vtl_req req = { .start = U64_MAX, .gfns = gfns, .n = n,
+				   .prot = prot };
+	unsigned int i;
+	int r;
+
+	if (!n || n > KVM_VTL_MAX_GFNS || !vtl || vtl >= KVM_VTL_NR)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (gfns[i] > KVM_VTL_GFN_MAX)
+			return -EINVAL;
+		req.start = min(req.start, gfns[i]);
+		req.end = max(req.end, gfns[i]);
+	}
+
+	mutex_lock(&kvm->vtl_lock);
+	r = kvm_vtl_change(kvm, vtl, &req);
+	mutex_unlock(&kvm->vtl_lock);
+	return r;
+}
+
+/**
+ * kvm_vtl_set_default - make a whole layer one protection
+ * @kvm: the VM
+ * @vtl: the layer, 1..KVM_VTL_NR - 1
+ * @prot: the protection, valid for the VM
+ *
+ * O(1) in the size of guest memory: DefaultVtlProtectionMask. Drops the
+ * layer's exceptions. May sleep.
+ *
+ * Return: 0, or -EINVAL for a bad @vtl.
+ */
+int kvm_vtl_set_default(struct kvm *kvm, u8 vtl, u8 prot)
+{
+	struct kvm_vtl_req req = { .end = KVM_VTL_GFN_MAX, .prot = prot,
+				   .reset = true };
+	int r;
+
+	if (!vtl || vtl >= KVM_VTL_NR)
+		return -EINVAL;
+
+	mutex_lock(&kvm->vtl_lock);
+	r = kvm_vtl_change(kvm, vtl, &req);
+	mutex_unlock(&kvm->vtl_lock);
 	return r;
 }
 
@@ -166,6 +247,7 @@ static int kvm_vtl_change(struct kvm *kvm, u8 vtl, u64 start, u64 end,
 int kvm_vm_ioctl_set_vtl_protection(struct kvm *kvm,
 				    struct kvm_vtl_protection *p)
 {
+	struct kvm_vtl_req req = {};
 	u64 start, end;
 	int r;
 
@@ -175,9 +257,12 @@ int kvm_vm_ioctl_set_vtl_protection(struct kvm *kvm,
 	if (!kvm_vtl_prot_valid(p->prot, READ_ONCE(kvm->vtl_mbec)))
 		return -EINVAL;
 
+	req.start = start;
+	req.end = end;
+	req.prot = p->prot;
+	req.reset = p->flags & KVM_VTL_PROTECTION_DEFAULT;
 	mutex_lock(&kvm->vtl_lock);
-	r = kvm_vtl_change(kvm, p->vtl, start, end, p->prot,
-			   p->flags & KVM_VTL_PROTECTION_DEFAULT);
+	r = kvm_vtl_change(kvm, p->vtl, &req);
 	mutex_unlock(&kvm->vtl_lock);
 	return r;
 }

@@ -369,18 +369,24 @@ static void test_invalid(void)
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
 		    "VTL above the maximum: errno %d", errno);
 	s.active_vtl = 1;
-	s.pad[3] = 1;
+	s.enabled_vtls = 4;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
+		    "enabled VTL above the maximum: errno %d", errno);
+	s.enabled_vtls = 0;
+	s.pad2[0] = 1;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
 		    "non-zero pad: errno %d", errno);
-	s.pad[3] = 0;
+	s.pad2[0] = 0;
 	s.reserved[6] = 1;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
 		    "non-zero reserved: errno %d", errno);
 	vcpu_ioctl(vcpu, KVM_GET_VSM_STATE, &s);
 	TEST_ASSERT_EQ(s.active_vtl, 0);
+	TEST_ASSERT_EQ(s.enabled_vtls, 1);
 	set_vtl(vcpu, 1);
 	vcpu_ioctl(vcpu, KVM_GET_VSM_STATE, &s);
 	TEST_ASSERT_EQ(s.active_vtl, 1);
+	TEST_ASSERT_EQ(s.enabled_vtls, 3);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("invalid capability and state uses refused\n");
 }

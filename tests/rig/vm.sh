@@ -53,6 +53,7 @@ install -m 755 "$TOP/tests/rig/init" "$IRD/init"
 budget=60
 case $MODE in
 check | bench)
+	[ -n "$(list)" ] || die "no test of ${LIST#$TOP/} matches ONLY=\"${ONLY:-}\" (base names, e.g. vsm_mmu_test)"
 	list | while read -r path limit _; do
 		[ -x "$SELFTESTS/$path" ] || die "test binary $path missing from ${SELFTESTS#$TOP/} (make selftests)"
 		mkdir -p "$IRD/rig/tests/$(dirname "$path")"

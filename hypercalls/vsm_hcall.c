@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hyper-V Virtual Secure Mode (VSM) on KVM/x86: the VSM hypercalls, handled
+ * in the kernel, and the VTL switch.
+ *
+ * HvEnablePartitionVtl, HvEnableVpVtl, HvModifyVtlProtectionMask and the
+ * VSM registers of HvGetVpRegisters/HvSetVpRegisters are decoded and
+ * checked by hyperv_vsm_decode.c and applied here; none of them exits to
+ * userspace. HvVtlCall and HvVtlReturn switch the vCPU between VTLs the
+ * way KVM enters and leaves SMM: the private state of the VTL being left
+ * is saved, the other's loaded, and the MMU context reset so that the
+ * vCPU runs on the roots, and with the protections, of its new VTL.
+ */
+#include <linux/kvm_host.h>
+#include <linux/kvm_vtl_store.h>
+#include <linux/unaligned.h>
+
+#include "hyperv.h"
+#include "hyperv_vsm.h"
+#include "hyperv_vsm_decode.h"
+#include "kvm_cache_regs.h"
+#include "mmu.h"
+#include "x86.h"
+
+/* Where the VSM code page puts its entries (VsmCodePageOffsets). */
+#define KVM_VSM_CALL_OFFSET	0x10
+#define KVM_VSM_RETURN_OFFSET	0x20
+
+/* The RFLAGS bits that exist: CF..OF, IOPL, NT, RF..ID and fixed bit 1. */
+#define KVM_VSM_RFLAGS_VALID	0x3f7fd7ULL
+
+/* The private MSRs of a VTL and where struct kvm_vsm_vtl_state keeps them. */
+static const struct {
+	u32 index;
+	u16 offset;
+} kvm_vsm_msrs[] = {
+#define VSM_MSR(i, f) { i, offsetof(struct kvm_vsm_vtl_state, f) }
+	VSM_MSR(MSR_IA32_SYSENTER_CS, sysenter_cs),
+	VSM_MSR(MSR_IA32_SYSENTER_ESP, sysenter_esp),
+	VSM_MSR(MSR_IA32_SYSENTER_EIP, sysenter_eip),
+	VSM_MSR(MSR_STAR, star),
+	VSM_MSR(MSR_LSTAR, lstar),
+	VSM_MSR(MSR_CSTAR, cstar),
+	VSM_MSR(MSR_SYSCALL_MASK, sfmask),
+	VSM_MSR(MSR_KERNEL_GS_BASE, kernel_gs_base),
+	VSM_MSR(MSR_IA32_CR_PAT, pat),
+	VSM_MSR(MSR_TSC_AUX, tsc_aux),
+	VSM_MSR(HV_X64_MSR_VP_ASSIST_PAGE, vp_assist),
+#undef VSM_MSR
+};
+
+static u64 *kvm_vsm_msr(struct kvm_vsm_vtl_state *s, int i)
+{
+	return (u64 *)((u8 *)s + kvm_vsm_msrs[i].offset);
+}
+
+/**
+ * kvm_vsm_vcpu_create - allocate the VSM state of a new vCPU
+ * @vcpu: the vCPU
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	if (!kvm_vsm_enabled(vcpu->kvm))
+		return 0;
+	vcpu->arch.vsm = kzalloc(sizeof(*vcpu->arch.vsm), GFP_KERNEL_ACCOUNT);
+	return vcpu->arch.vsm ? 0 : -ENOMEM;
+}
+
+/**
+ * kvm_vsm_vcpu_destroy - free the VSM state of a vCPU
+ * @vcpu: the vCPU
+ */
+void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	kfree(vcpu->arch.vsm);
+	vcpu->arch.vsm = NULL;
+}
+
+static void kvm_vsm_to_sregs(const struct kvm_vsm_vtl_state *s,
+			     struct kvm_sregs *sr)
+{
+	sr->cs = s->cs;
+	sr->ds = s->ds;
+	sr->es = s->es;
+	sr->fs = s->fs;
+	sr->gs = s->gs;
+	sr->ss = s->ss;
+	sr->tr = s->tr;
+	sr->ldt = s->ldt;
+	sr->gdt = s->gdt;
+	sr->idt = s->idt;
+	sr->cr0 = s->cr0;
+	sr->cr3 = s->cr3;
+	sr->cr4 = s->cr4;
+	sr->cr8 = s->cr8;
+	sr->efer = s->efer;
+}
+
+/* Read the live private state of the vCPU's active VTL into @s. */
+static void kvm_vsm_save(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s)
+{
+	struct kvm_sregs sr;
+	int i;
+
+	__get_sregs_common(vcpu, &sr);
+	s->cs = sr.cs;
+	s->ds = sr.ds;
+	s->es = sr.es;
+	s->fs = sr.fs;
+	s->gs = sr.gs;
+	s->ss = sr.ss;
+	s->tr = sr.tr;
+	s->ldt = sr.ldt;
+	s->gdt = sr.gdt;
+	s->idt = sr.idt;
+	s->cr0 = sr.cr0;
+	s->cr3 = sr.cr3;
+	s->cr4 = sr.cr4;
+	s->cr8 = sr.cr8;
+	s->efer = sr.efer;
+	s->rip = kvm_rip_read(vcpu);
+	s->rsp = kvm_rsp_read(vcpu);
+	s->rflags = kvm_get_rflags(vcpu);
+	s->dr7 = vcpu->arch.dr7;
+	for (i = 0; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
+		if (__kvm_get_msr(vcpu, kvm_vsm_msrs[i].index,
+				  kvm_vsm_msr(s, i), true))
+			*kvm_vsm_msr(s, i) = 0;
+}
+
+/*
+ * Make @s the live private state of the vCPU; shared state (GPRs but RSP,
+ * CR2, FPU, the APIC base) stays. MSRs equal in @cur, the state being
+ * left, are not written again. Register values were checked when they
+ * were stored, so only a VMM that changed the vCPU's CPUID since can make
+ * this fail, which leaves the vCPU in the new VTL with what could be set.
+ */
+static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
+			const struct kvm_vsm_vtl_state *cur)
+{
+	struct kvm_sregs sr;
+	int reset = 0, i, r;
+
+	__get_sregs_common(vcpu, &sr);
+	kvm_vsm_to_sregs(s, &sr);
+	r = __set_sregs_common(vcpu, &sr, &reset, true);
+	kvm_rip_write(vcpu, s->rip);
+	kvm_rsp_write(vcpu, s->rsp);
+	kvm_set_rflags(vcpu, s->rflags | X86_EFLAGS_FIXED);
+	vcpu->arch.dr7 = s->dr7;
+	kvm_update_dr7(vcpu);
+	for (i = 0; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
+		if (!cur || *kvm_vsm_msr(s, i) !=
+			    *kvm_vsm_msr((struct kvm_vsm_vtl_state *)cur, i))
+			__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
+				      *kvm_vsm_msr(s, i), true);
+	kvm_mmu_reset_context(vcpu);
+	kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, vcpu);
+	return r;
+}
+
+/* Is @s a state the vCPU can load? */
+static bool kvm_vsm_state_valid(struct kvm_vcpu *vcpu,
+				const struct kvm_vsm_vtl_state *s)
+{
+	struct kvm_sregs sr = {};
+
+	kvm_vsm_to_sregs(s, &sr);
+	return kvm_is_valid_sregs(vcpu, &sr) &&
+	       !(s->rflags & ~KVM_VSM_RFLAGS_VALID) && !(s->dr7 >> 32) &&
+	       !(s->vp_assist & ~HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK &
+		 ~(u64)HV_X64_MSR_VP_ASSIST_PAGE_ENABLE);
+}
+
+static void kvm_vsm_seg(struct kvm_segment *k,
+			const struct hv_x64_segment_register *h)
+{
+	k->base = h->base;
+	k->limit = h->limit;
+	k->selector = h->selector;
+	k->type = h->segment_type;
+	k->s = h->non_system_segment;
+	k->dpl = h->descriptor_privilege_level;
+	k->present = h->present;
+	k->avl = h->available;
+	k->l = h->_long;
+	k->db = h->_default;
+	k->g = h->granularity;
+	k->unusable = !h->present;
+}
+
+/* The state HvEnableVpVtl's initial VP context gives a VTL. */
+static void kvm_vsm_from_context(struct kvm_vsm_vtl_state *s,
+				 const struct hv_init_vp_context *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->rip = ctx->rip;
+	s->rsp = ctx->rsp;
+	s->rflags = ctx->rflags;
+	kvm_vsm_seg(&s->cs, &ctx->cs);
+	kvm_vsm_seg(&s->ds, &ctx->ds);
+	kvm_vsm_seg(&s->es, &ctx->es);
+	kvm_vsm_seg(&s->fs, &ctx->fs);
+	kvm_vsm_seg(&s->gs, &ctx->gs);
+	kvm_vsm_seg(&s->ss, &ctx->ss);
+	kvm_vsm_seg(&s->tr, &ctx->tr);
+	kvm_vsm_seg(&s->ldt, &ctx->ldtr);
+	s->idt.base = ctx->idtr.base;
+	s->idt.limit = ctx->idtr.limit;
+	s->gdt.base = ctx->gdtr.base;
+	s->gdt.limit = ctx->gdtr.limit;
+	s->efer = ctx->efer;
+	s->cr0 = ctx->cr0;
+	s->cr3 = ctx->cr3;
+	s->cr4 = ctx->cr4;
+	s->pat = ctx->msr_cr_pat;
+	s->dr7 = DR7_FIXED_1;
+}
+
+static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
+{
+	struct kvm_arch *ka = &vcpu->kvm->arch;
+	int v;
+
+	c->vtl = vcpu->arch.vtl;
+	c->max_vtl = ka->vsm_max_vtl;
+	c->partition_vtls = READ_ONCE(ka->vsm_vtls) | BIT(0);
+	/* Pairs with HvEnableVpVtl's release: the VTL's state is there. */
+	c->vp_vtls = smp_load_acquire(&vcpu->arch.vsm->vtls) | BIT(0);
+	c->any_vp_vtls = READ_ONCE(ka->vsm_vp_vtls);
+	c->protection_vtls = 0;
+	for (v = 1; v <= ka->vsm_max_vtl; v++)
+		if (READ_ONCE(ka->vsm_config[v]) &
+		    HV_VSM_CONFIG_ENABLE_VTL_PROTECTION)
+			c->protection_vtls |= BIT(v);
+	c->vp_index = kvm_hv_get_vpindex(vcpu);
+}
+
+/*
+ * Gather a call's input into the vCPU's input buffer: for a fast call the
+ * two header registers and the XMM registers, else the input page, which
+ * must be 8-byte aligned and hold the whole input.
+ */
+static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
+			      const struct kvm_vsm_hcall *hc,
+			      struct hv_vsm_input *in)
+{
+	u64 *buf = vcpu->arch.vsm->input;
+	u32 size = hv_vsm_input_size(hc->control);
+	int i;
+
+	in->control = hc->control;
+	in->data = buf;
+	if (hc->fast) {
+		buf[0] = hc->ingpa;
+		buf[1] = hc->outgpa;
+		for (i = 0; i < HV_HYPERCALL_MAX_XMM_REGISTERS; i++) {
+			buf[2 + 2 * i] = sse128_lo(hc->xmm[i]);
+			buf[3 + 2 * i] = sse128_hi(hc->xmm[i]);
+		}
+		in->len = 16 + 16 * HV_HYPERCALL_MAX_XMM_REGISTERS;
+		return HV_STATUS_SUCCESS;
+	}
+	if (!IS_ALIGNED(hc->ingpa, 8) ||
+	    offset_in_page(hc->ingpa) + size > PAGE_SIZE)
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	in->len = size;
+	return HV_STATUS_SUCCESS;
+}
+
+static u64 kvm_vsm_modify(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
+			  struct hv_vsm_input *in)
+{
+	struct hv_vsm_modify m;
+	u16 st, i;
+
+	st = hv_vsm_decode_modify(c, in, &m);
+	if (st)
+		return st;
+	for (i = 0; i < m.count; i++)
+		if (!kvm_vcpu_is_visible_gfn(vcpu, m.gpns[i]))
+			return HV_STATUS_INVALID_PARAMETER;
+	/* The list is in the vCPU's own input buffer: sorted in place. */
+	if (kvm_vtl_protect_gfns(vcpu->kvm, m.layer, (u64 *)m.gpns, m.count,
+				 m.prot))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	return (u64)hv_vsm_rep_count(in->control) << HV_HYPERCALL_REP_COMP_OFFSET;
+}
+
+static u64 kvm_vsm_enable_partition(struct kvm_vcpu *vcpu,
+				    struct hv_vsm_input *in)
+{
+	struct kvm_hv *hv = to_kvm_hv(vcpu->kvm);
+	struct hv_vsm_enable_partition e;
+	struct hv_vsm_caller c;
+	u16 st;
+
+	mutex_lock(&hv->hv_lock);
+	kvm_vsm_caller(vcpu, &c);
+	st = hv_vsm_decode_enable_partition(&c, in, &e);
+	if (!st)
+		WRITE_ONCE(vcpu->kvm->arch.vsm_vtls,
+			   vcpu->kvm->arch.vsm_vtls | BIT(e.vtl));
+	mutex_unlock(&hv->hv_lock);
+	return st;
+}
+
+static u64 kvm_vsm_enable_vp(struct kvm_vcpu *vcpu, struct hv_vsm_input *in)
+{
+	struct kvm_hv *hv = to_kvm_hv(vcpu->kvm);
+	struct kvm_vsm_vtl_state *s;
+	struct hv_vsm_enable_vp e;
+	struct kvm_vcpu *target;
+	struct hv_vsm_caller c;
+	struct kvm_vcpu_vsm *v;
+	u16 st;
+
+	mutex_lock(&hv->hv_lock);
+	kvm_vsm_caller(vcpu, &c);
+	st = hv_vsm_decode_enable_vp(&c, in, &e);
+	if (st)
+		goto out;
+	target = kvm_hv_vcpu_by_vpidx(vcpu->kvm, e.vp_index);
+	if (!target) {
+		st = HV_STATUS_INVALID_VP_INDEX;
+		goto out;
+	}
+	v = target->arch.vsm;
+	if (v->vtls & BIT(e.vtl)) {
+		st = HV_STATUS_VTL_ALREADY_ENABLED;
+		goto out;
+	}
+	if (e.vtl > 1 && !(v->vtls & BIT(e.vtl - 1))) {
+		st = HV_STATUS_INVALID_VTL_STATE;
+		goto out;
+	}
+	s = &v->state[e.vtl];
+	kvm_vsm_from_context(s, e.ctx);
+	if (!kvm_vsm_state_valid(target, s)) {
+		st = HV_STATUS_INVALID_PARAMETER;
+		goto out;
+	}
+	/* The VTL's state is complete before the VP may enter it. */
+	smp_store_release(&v->vtls, v->vtls | BIT(e.vtl));
+	WRITE_ONCE(vcpu->kvm->arch.vsm_vp_vtls,
+		   vcpu->kvm->arch.vsm_vp_vtls | BIT(e.vtl));
+out:
+	mutex_unlock(&hv->hv_lock);
+	return st;
+}
+
+/* Is register @name one of each VP, rather than of the partition? */
+static bool kvm_vsm_reg_per_vp(u32 name)
+{
+	return name != HV_REGISTER_VSM_CODE_PAGE_OFFSETS &&
+	       name != HV_REGISTER_VSM_PARTITION_STATUS &&
+	       name != HV_REGISTER_VSM_CAPABILITIES &&
+	       name != HV_REGISTER_VSM_PARTITION_CONFIG;
+}
+
+static u16 kvm_vsm_get_reg(struct kvm_vcpu *vcpu, u8 vtl, u32 name, u64 *val)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	struct kvm_arch *ka = &vcpu->kvm->arch;
+	u32 n;
+
+	switch (name) {
+	case HV_REGISTER_VSM_CODE_PAGE_OFFSETS:
+		*val = KVM_VSM_CALL_OFFSET |
+		       (u64)KVM_VSM_RETURN_OFFSET << 12;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_VP_STATUS:
+		*val = vcpu->arch.vtl | (u64)(v->vtls | BIT(0)) << 16;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_PARTITION_STATUS:
+		*val = (READ_ONCE(ka->vsm_vtls) | BIT(0)) |
+		       (u64)ka->vsm_max_vtl << 16;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_VINA:
+	case HV_REGISTER_VSM_CAPABILITIES:
+		*val = 0;
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_PARTITION_CONFIG:
+		if (!vtl)
+			return HV_STATUS_INVALID_PARAMETER;
+		*val = READ_ONCE(ka->vsm_config[vtl]);
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0 ... HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL14:
+		n = name - HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0;
+		if (n >= vtl)
+			return HV_STATUS_INVALID_PARAMETER;
+		*val = v->secure_config[vtl][n];
+		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VP_ASSIST_PAGE:
+		if (vtl == vcpu->arch.vtl)
+			return __kvm_get_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE,
+					     val, true) ?
+				HV_STATUS_INVALID_PARAMETER : HV_STATUS_SUCCESS;
+		*val = v->state[vtl].vp_assist;
+		return HV_STATUS_SUCCESS;
+	}
+	return HV_STATUS_INVALID_PARAMETER;
+}
+
+/*
+ * VsmPartitionConfig of VTL @vtl: once EnableVtlProtection is set, the
+ * default mask is layer @vtl's default, O(1) whatever the memory size.
+ */
+static u16 kvm_vsm_set_config(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
+			      u8 vtl, u64 val)
+{
+	struct kvm_hv *hv = to_kvm_hv(vcpu->kvm);
+	u64 *cfg = &vcpu->kvm->arch.vsm_config[vtl];
+	const u64 prot = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+			 HV_VSM_CONFIG_DEFAULT_MASK;
+	u16 st;
+
+	mutex_lock(&hv->hv_lock);
+	st = hv_vsm_check_reg_write(c, vtl, HV_REGISTER_VSM_PARTITION_CONFIG,
+				    *cfg, val);
+	if (!st && (val & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) &&
+	    (val & prot) != (*cfg & prot) &&
+	    kvm_vtl_set_default(vcpu->kvm, vtl,
+				(val & HV_VSM_CONFIG_DEFAULT_MASK) >> 1))
+		st = HV_STATUS_INSUFFICIENT_MEMORY;
+	if (!st)
+		WRITE_ONCE(*cfg, val);
+	mutex_unlock(&hv->hv_lock);
+	return st;
+}
+
+static u16 kvm_vsm_set_reg(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
+			   u8 vtl, u32 name, u64 val)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u64 old = 0;
+	u16 st;
+
+	if (name == HV_REGISTER_VSM_PARTITION_CONFIG)
+		return vtl ? kvm_vsm_set_config(vcpu, c, vtl, val) :
+			     HV_STATUS_INVALID_PARAMETER;
+
+	st = hv_vsm_check_reg_write(c, vtl, name, old, val);
+	if (st)
+		return st;
+	if (name == HV_REGISTER_VP_ASSIST_PAGE) {
+		if (vtl != vcpu->arch.vtl) {
+			v->state[vtl].vp_assist = val;
+			return HV_STATUS_SUCCESS;
+		}
+		return __kvm_set_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE, val, true) ?
+			HV_STATUS_INVALID_REGISTER_VALUE : HV_STATUS_SUCCESS;
+	}
+	v->secure_config[vtl][name - HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0] = val;
+	return HV_STATUS_SUCCESS;
+}
+
+/*
+ * HvGetVpRegisters / HvSetVpRegisters for the VSM registers and the VP
+ * assist page. Registers of each VP are handled for the calling VP; the
+ * partition's for any VP index. Stops at the first failing element and
+ * reports the elements done.
+ */
+static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
+			   const struct kvm_vsm_hcall *hc,
+			   struct hv_vsm_input *in)
+{
+	bool set = hv_vsm_code(hc->control) == HVCALL_SET_VP_REGISTERS;
+	u16 start = hv_vsm_rep_start(hc->control), i = 0;
+	struct hv_vsm_reg_value out;
+	struct hv_vsm_vp_regs r;
+	u64 val;
+	u32 name;
+	u16 st;
+
+	st = hv_vsm_decode_vp_regs(c, in, &r);
+	if (st)
+		return st;
+	if (!kvm_hv_vcpu_by_vpidx(vcpu->kvm, r.vp_index))
+		return HV_STATUS_INVALID_VP_INDEX;
+	if (!set && (!IS_ALIGNED(hc->outgpa, 16) ||
+		     offset_in_page(hc->outgpa) +
+		     (start + r.count) * sizeof(out) > PAGE_SIZE))
+		return HV_STATUS_INVALID_ALIGNMENT;
+
+	for (i = 0; i < r.count; i++) {
+		name = set ? r.assoc[i].name : r.names[i];
+		if (r.vp_index != c->vp_index && kvm_vsm_reg_per_vp(name)) {
+			st = HV_STATUS_ACCESS_DENIED;
+			break;
+		}
+		if (set) {
+			if (r.assoc[i].pad || r.assoc[i].pad2 ||
+			    r.assoc[i].value_hi) {
+				st = HV_STATUS_INVALID_PARAMETER;
+				break;
+			}
+			st = kvm_vsm_set_reg(vcpu, c, r.vtl, name,
+					     r.assoc[i].value_lo);
+		} else {
+			st = kvm_vsm_get_reg(vcpu, r.vtl, name, &val);
+			out.lo = val;
+			out.hi = 0;
+			if (!st && kvm_vcpu_write_guest(vcpu, hc->outgpa +
+							(start + i) * sizeof(out),
+							&out, sizeof(out)))
+				st = HV_STATUS_INVALID_ALIGNMENT;
+		}
+		if (st)
+			break;
+	}
+	return st | (u64)(start + i) << HV_HYPERCALL_REP_COMP_OFFSET;
+}
+
+/**
+ * kvm_hv_vsm_hypercall - handle a VSM hypercall other than VTL call/return
+ * @vcpu: the calling vCPU
+ * @hc: the call
+ *
+ * Return: the hypercall result: status, and reps completed for rep calls.
+ */
+u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc)
+{
+	u16 code = hv_vsm_code(hc->control);
+	struct hv_vsm_caller c;
+	struct hv_vsm_input in;
+	u16 st;
+
+	st = hv_vsm_check_control(hc->control);
+	if (st)
+		return st;
+	/* No XMM output: HvGetVpRegisters takes the slow form only. */
+	if (hc->fast && code == HVCALL_GET_VP_REGISTERS)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	st = kvm_vsm_read_input(vcpu, hc, &in);
+	if (st)
+		return st;
+
+	switch (code) {
+	case HVCALL_ENABLE_PARTITION_VTL:
+		return kvm_vsm_enable_partition(vcpu, &in);
+	case HVCALL_ENABLE_VP_VTL:
+		return kvm_vsm_enable_vp(vcpu, &in);
+	}
+
+	kvm_vsm_caller(vcpu, &c);
+	switch (code) {
+	case HVCALL_MODIFY_VTL_PROTECTION_MASK:
+		return kvm_vsm_modify(vcpu, &c, &in);
+	case HVCALL_GET_VP_REGISTERS:
+	case HVCALL_SET_VP_REGISTERS:
+		return kvm_vsm_vp_regs(vcpu, &c, hc, &in);
+	}
+	return HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+static gpa_t kvm_vsm_assist_gpa(u64 msr)
+{
+	if (!(msr & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE))
+		return INVALID_GPA;
+	return msr & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK;
+}
+
+/**
+ * kvm_hv_vsm_vtl_switch - HvVtlCall and HvVtlReturn
+ * @vcpu: the calling vCPU, in a hypercall exit
+ * @control: the control word (RCX)
+ *
+ * VTL call: VTL n's RIP moves past the hypercall, its private state is
+ * saved, VTL n + 1's loaded (from its HvEnableVpVtl context the first
+ * time, after its last VTL return later) and its VP assist page gets
+ * vtl_entry_reason = HV_VTL_ENTRY_VTL_CALL. VTL return: the same towards
+ * VTL n - 1, which unless the fast bit is set gets RAX and RCX from the
+ * returning VTL's VP assist page (vtl_ret_x64rax, vtl_ret_x64rcx). All
+ * other GPRs are shared. An invalid call or return is #UD (TLFS).
+ *
+ * Return: 1 to resume the guest, 0 to exit to userspace (single step).
+ */
+int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	bool call = hv_vsm_code(control) == HVCALL_VTL_CALL;
+	u64 input = kvm_rax_read(vcpu), ret[2] = {};
+	bool restore = false;
+	struct hv_vsm_caller c;
+	u8 from, to;
+	gpa_t gpa;
+	u32 reason = HV_VTL_ENTRY_VTL_CALL;
+	int r;
+
+	kvm_vsm_caller(vcpu, &c);
+	if (!is_64_bit_hypercall(vcpu) ||
+	    !(call ? hv_vsm_check_vtl_call(&c, control, input) :
+		     hv_vsm_check_vtl_return(&c, control, input))) {
+		kvm_queue_exception(vcpu, UD_VECTOR);
+		return 1;
+	}
+
+	from = vcpu->arch.vtl;
+	to = call ? from + 1 : from - 1;
+	if (!call && !(input & HV_VSM_VTL_RETURN_FAST)) {
+		u64 msr;
+
+		if (!__kvm_get_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE, &msr, true)) {
+			gpa = kvm_vsm_assist_gpa(msr);
+			restore = gpa != INVALID_GPA &&
+				  !kvm_vcpu_read_guest(vcpu, gpa +
+					offsetof(struct hv_vp_assist_page,
+						 vtl_ret_x64rax),
+					ret, sizeof(ret));
+		}
+	}
+
+	++vcpu->stat.hypercalls;
+	r = kvm_skip_emulated_instruction(vcpu);
+
+	kvm_vsm_save(vcpu, &v->state[from]);
+	vcpu->arch.vtl = to;
+	kvm_vsm_load(vcpu, &v->state[to], &v->state[from]);
+
+	if (call) {
+		gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);
+		if (gpa != INVALID_GPA)
+			kvm_vcpu_write_guest(vcpu, gpa +
+					     offsetof(struct hv_vp_assist_page,
+						      vtl_entry_reason),
+					     &reason, sizeof(reason));
+	} else if (restore) {
+		kvm_rax_write(vcpu, ret[0]);
+		kvm_rcx_write(vcpu, ret[1]);
+	}
+	return r;
+}
+
+/**
+ * kvm_hv_vsm_write_code_page - add the VSM entries to the hypercall page
+ * @vcpu: the vCPU writing HV_X64_MSR_HYPERCALL
+ * @gpa: the hypercall page
+ *
+ * At the offsets VsmCodePageOffsets reports: "mov rax, rcx; mov ecx,
+ * code; vmcall; ret", so that the caller passes the VTL call or return
+ * input in RCX as the TLFS says and KVM finds it in RAX.
+ *
+ * Return: 0, or 1 if the page cannot be written.
+ */
+int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	static const u16 codes[] = { HVCALL_VTL_CALL, HVCALL_VTL_RETURN };
+	static const u16 offs[] = { KVM_VSM_CALL_OFFSET, KVM_VSM_RETURN_OFFSET };
+	u8 insn[12];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(codes); i++) {
+		insn[0] = 0x48;			/* mov %rcx, %rax */
+		insn[1] = 0x89;
+		insn[2] = 0xc8;
+		insn[3] = 0xb9;			/* mov $code, %ecx */
+		put_unaligned_le32(codes[i], &insn[4]);
+		kvm_x86_call(patch_hypercall)(vcpu, &insn[8]);
+		insn[11] = 0xc3;		/* ret */
+		if (kvm_vcpu_write_guest(vcpu, gpa + offs[i], insn, sizeof(insn)))
+			return 1;
+	}
+	return 0;
+}
+
+static int kvm_vsm_check_vtl_state(struct kvm_vcpu *vcpu,
+				   const struct kvm_vsm_vtl_state *s)
+{
+	if (!kvm_vsm_enabled(vcpu->kvm))
+		return -ENXIO;
+	if (s->vtl > vcpu->kvm->arch.vsm_max_vtl ||
+	    memchr_inv(s->pad, 0, sizeof(s->pad)) ||
+	    memchr_inv(s->reserved, 0, sizeof(s->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * kvm_vcpu_ioctl_get_vsm_vtl_state - KVM_GET_VSM_VTL_STATE
+ * @vcpu: the vCPU, loaded
+ * @s: in: the VTL; out: its private state
+ *
+ * The active VTL's state is the vCPU's live state, the same that
+ * KVM_GET_REGS, KVM_GET_SREGS and KVM_GET_MSRS return; another VTL's is
+ * what KVM keeps for it until it is entered again.
+ *
+ * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
+ * VM's highest or non-zero padding.
+ */
+int kvm_vcpu_ioctl_get_vsm_vtl_state(struct kvm_vcpu *vcpu,
+				     struct kvm_vsm_vtl_state *s)
+{
+	u8 vtl = s->vtl;
+	int r;
+
+	r = kvm_vsm_check_vtl_state(vcpu, s);
+	if (r)
+		return r;
+	if (vtl == vcpu->arch.vtl)
+		kvm_vsm_save(vcpu, s);
+	else
+		*s = vcpu->arch.vsm->state[vtl];
+	s->vtl = vtl;
+	memset(s->pad, 0, sizeof(s->pad));
+	memset(s->reserved, 0, sizeof(s->reserved));
+	return 0;
+}
+
+/**
+ * kvm_vcpu_ioctl_set_vsm_vtl_state - KVM_SET_VSM_VTL_STATE
+ * @vcpu: the vCPU, loaded
+ * @s: the VTL and its private state
+ *
+ * Sets the live state for the active VTL, the kept state for another.
+ * Checked as KVM_SET_SREGS checks its input, so that entering the VTL
+ * later cannot fail.
+ *
+ * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
+ * VM's highest, non-zero padding or an invalid register value.
+ */
+int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
+				     struct kvm_vsm_vtl_state *s)
+{
+	int r;
+
+	r = kvm_vsm_check_vtl_state(vcpu, s);
+	if (r)
+		return r;
+	if (!kvm_vsm_state_valid(vcpu, s))
+		return -EINVAL;
+	if (s->vtl == vcpu->arch.vtl)
+		return kvm_vsm_load(vcpu, s, NULL) ? -EINVAL : 0;
+	vcpu->arch.vsm->state[s->vtl] = *s;
+	return 0;
+}

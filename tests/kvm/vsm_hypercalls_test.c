@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsm_hypercalls_test: the Hyper-V VSM hypercalls, handled in KVM.
+ *
+ * A guest runs the VBS boot sequence on two vCPUs: VTL0 enables VTL1 for
+ * the partition and for its VP, enters VTL1 through the VSM code page;
+ * VTL1 sets VsmPartitionConfig, protects pages with
+ * HvModifyVtlProtectionMask (slow, XMM-fast, rep start), enables VTL1 on
+ * the second VP and returns; VTL0 then checks every protection (a denied
+ * access exits with KVM_EXIT_MEMORY_FAULT). The second VP enters VTL1 on
+ * its own and changes a protection that the first one sees. Each
+ * hypercall and each invalid input is checked for its exact TLFS status,
+ * or #UD where the TLFS says so; the per-VTL state ioctls, the CPUID bits
+ * and KVM_CAP_HYPERV_ENFORCE_CPUID are checked from the host.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvm_util.h"
+#include "hyperv.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define PG			4096ULL
+#define TEST_SLOT		1
+#define TEST_GPA		BIT_ULL(30)
+#define TEST_PAGES		16
+#define GPN(i)			((TEST_GPA >> 12) + (i))
+
+#define HVCALL_MODIFY_VTL_PROT	0x000c
+#define HVCALL_ENABLE_PART_VTL	0x000d
+#define HVCALL_ENABLE_VP_VTL_	0x000f
+#define HVCALL_GET_VP_REGS	0x0050
+#define HVCALL_SET_VP_REGS	0x0051
+
+#define ST_SUCCESS		0x0
+#define ST_INVALID_CODE		0x2
+#define ST_INVALID_INPUT	0x3
+#define ST_INVALID_ALIGNMENT	0x4
+#define ST_INVALID_PARAMETER	0x5
+#define ST_ACCESS_DENIED	0x6
+#define ST_INVALID_PARTITION	0xd
+#define ST_INVALID_VP_INDEX	0xe
+#define ST_INVALID_REG_VALUE	0x50
+#define ST_INVALID_VTL_STATE	0x51
+#define ST_VTL_ENABLED		0x86
+
+#define REG_VP_ASSIST		0x00090013
+#define REG_CODE_PAGE_OFFSETS	0x000d0002
+#define REG_VP_STATUS		0x000d0003
+#define REG_PARTITION_STATUS	0x000d0004
+#define REG_CAPABILITIES	0x000d0006
+#define REG_PARTITION_CONFIG	0x000d0007
+#define REG_SECURE_CONFIG_VTL0	0x000d0010
+
+#define CONFIG_ENABLE		BIT_ULL(0)
+#define CONFIG_MASK(p)		((u64)(p) << 1)
+
+#define M_R	0x1
+#define M_W	0x2
+#define M_X	0xc
+#define M_RWX	0xf
+
+#define SELF	(~0ULL)
+#define USE_VTL(v)	(0x10 | (v))
+#define REPS(n)		((u64)(n) << 32)
+#define REP_START(n)	((u64)(n) << 48)
+#define FAST		BIT_ULL(16)
+
+struct hv_seg {
+	u64 base;
+	u32 limit;
+	u16 selector;
+	u16 attributes;
+} __packed;
+
+struct hv_table {
+	u16 pad[3];
+	u16 limit;
+	u64 base;
+} __packed;
+
+struct enable_vp_vtl {
+	u64 partition_id;
+	u32 vp_index;
+	u8 vtl;
+	u8 mbz[3];
+	u64 rip, rsp, rflags;
+	struct hv_seg cs, ds, es, fs, gs, ss, tr, ldtr;
+	struct hv_table idtr, gdtr;
+	u64 efer, cr0, cr3, cr4, pat;
+} __packed;
+
+struct assist {
+	u32 apic_assist;
+	u32 rsvd;
+	u32 entry_reason;
+	u32 vtl_reserved;
+	u64 ret_rax;
+	u64 ret_rcx;
+};
+
+/* Shared by host, VTL0 and VTL1 (same page tables). */
+static struct {
+	u64 hcall_gpa, hcall_gva;
+	u64 in_gpa[2], in_gva[2];	/* per VP: input page */
+	u64 out_gpa[2], out_gva[2];	/* per VP: output page */
+	u64 assist_gpa[2][2], assist_gva[2][2];	/* [vp][vtl] */
+	u64 test_gva;
+	struct enable_vp_vtl ctx[2];	/* VTL1 initial context, per VP */
+	int vtl1_cmd[2];
+	u64 ret_rcx[2];
+	int ud;
+	int vtl1_entries[2];
+} g;
+
+enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT };
+
+/*
+ * Switch VTL through the VSM code page entry @entry with @input in RCX;
+ * returns RAX and stores RCX as the other VTL left them. Callee-saved
+ * registers are kept: the other VTL runs C code on the shared GPRs.
+ */
+static __attribute__((naked)) u64 vsm_switch(u64 entry, u64 input, u64 *rcx)
+{
+	asm volatile("push %rbx\n\t"
+		     "push %rbp\n\t"
+		     "push %r12\n\t"
+		     "push %r13\n\t"
+		     "push %r14\n\t"
+		     "push %r15\n\t"
+		     "push %rdx\n\t"
+		     "mov %rsi, %rcx\n\t"
+		     "call *%rdi\n\t"
+		     "pop %rdx\n\t"
+		     "mov %rcx, (%rdx)\n\t"
+		     "pop %r15\n\t"
+		     "pop %r14\n\t"
+		     "pop %r13\n\t"
+		     "pop %r12\n\t"
+		     "pop %rbp\n\t"
+		     "pop %rbx\n\t"
+		     "ret");
+}
+
+/* VTL1's entry point (HvEnableVpVtl's RIP), on its own stack: vtl1_main(). */
+static __attribute__((naked)) void vtl1_entry(void)
+{
+	asm volatile("call vtl1_main\n\t"
+		     "ud2");
+}
+
+static u64 vp(void)
+{
+	return rdmsr(HV_X64_MSR_VP_INDEX);
+}
+
+static u64 hcall(u64 control, u64 in, u64 out)
+{
+	u64 status;
+
+	GUEST_ASSERT(!__hyperv_hypercall(control, in, out, &status));
+	return status;
+}
+
+static u16 hcall_status(u64 control, u64 in, u64 out)
+{
+	return hcall(control, in, out) & 0xffff;
+}
+
+static void *input(void)
+{
+	void *p = (void *)g.in_gva[vp()];
+
+	memset(p, 0, PG);
+	return p;
+}
+
+static u64 in_gpa(void)
+{
+	return g.in_gpa[vp()];
+}
+
+static u16 get_reg(u8 vtl_in, u32 name, u64 *val)
+{
+	u64 *in = input();
+	u64 *out = (u64 *)g.out_gva[vp()];
+	u64 r;
+
+	in[0] = SELF;
+	in[1] = (u64)vtl_in << 32 | (u32)-2;	/* VP index self */
+	((u32 *)in)[4] = name;
+	r = hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(), g.out_gpa[vp()]);
+	if (!(r & 0xffff)) {
+		GUEST_ASSERT_EQ(r >> 32 & 0xfff, 1);
+		*val = out[0];
+	}
+	return r & 0xffff;
+}
+
+static u16 set_reg(u8 vtl_in, u32 name, u64 val)
+{
+	u64 *in = input();
+
+	in[0] = SELF;
+	in[1] = (u64)vtl_in << 32 | (u32)-2;
+	((u32 *)in)[4] = name;
+	in[4] = val;
+	return hcall_status(HVCALL_SET_VP_REGS | REPS(1), in_gpa(), 0);
+}
+
+static u16 enable_partition(u64 pid, u8 vtl, u8 flags)
+{
+	u64 *in = input();
+
+	in[0] = pid;
+	in[1] = vtl | (u64)flags << 8;
+	return hcall_status(HVCALL_ENABLE_PART_VTL, in_gpa(), 0);
+}
+
+static u16 enable_vp(u32 vp_index, u8 vtl, int ctx)
+{
+	struct enable_vp_vtl *in = input();
+
+	*in = g.ctx[ctx];
+	in->vp_index = vp_index;
+	in->vtl = vtl;
+	return hcall_status(HVCALL_ENABLE_VP_VTL_, in_gpa(), 0);
+}
+
+/*
+ * HvModifyVtlProtectionMask over @n page numbers: @vtl_in is the
+ * HV_INPUT_VTL byte and the three reserved bytes above it. Returns the
+ * status and reps completed.
+ */
+static u64 modify(u64 pid, u32 flags, u32 vtl_in, const u64 *gpns, int n,
+		  u64 extra)
+{
+	u64 *in = input();
+
+	in[0] = pid;
+	in[1] = flags | (u64)vtl_in << 32;
+	memcpy(&in[2], gpns, n * 8);
+	return hcall(HVCALL_MODIFY_VTL_PROT | REPS(n) | extra, in_gpa(), 0);
+}
+
+static void ud_handler(struct ex_regs *regs)
+{
+	GUEST_ASSERT(regs->rip >= g.hcall_gva && regs->rip < g.hcall_gva + PG);
+	g.ud++;
+	regs->rip += 3;		/* the vmcall */
+}
+
+static u64 code_offsets;
+
+static u64 call_entry(void)
+{
+	return g.hcall_gva + (code_offsets & 0xfff);
+}
+
+static u64 return_entry(void)
+{
+	return g.hcall_gva + (code_offsets >> 12 & 0xfff);
+}
+
+static void vtl_return(u64 input_rax)
+{
+	u64 rcx;
+
+	vsm_switch(return_entry(), input_rax, &rcx);
+}
+
+/* VTL1 of VP 0 at boot: the secure kernel's part of the sequence. */
+static void vtl1_boot(void)
+{
+	u64 gpns[8], val, r;
+	struct assist *a = (void *)g.assist_gva[0][1];
+
+	/* The VTL's own VP assist page, a private synthetic MSR. */
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[0][1] | 1);
+
+	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 1 | 3ULL << 16);
+	GUEST_ASSERT_EQ(get_reg(0, REG_PARTITION_STATUS, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 3 | 1ULL << 16);
+	GUEST_ASSERT_EQ(get_reg(0, REG_CAPABILITIES, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 0);
+
+	/* Before EnableVtlProtection, no protections. */
+	gpns[0] = GPN(0);
+	r = modify(SELF, M_R, 0, gpns, 1, 0);
+	GUEST_ASSERT_EQ(r & 0xffff, ST_ACCESS_DENIED);
+
+	/* VsmPartitionConfig: bad values, then EnableVtlProtection, RWX. */
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+				CONFIG_ENABLE | CONFIG_MASK(M_W)),
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG, BIT_ULL(13)),
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(set_reg(USE_VTL(0), REG_PARTITION_CONFIG, 0),
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(set_reg(0, REG_CODE_PAGE_OFFSETS, 0),
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+				CONFIG_ENABLE | CONFIG_MASK(M_RWX)), ST_SUCCESS);
+	GUEST_ASSERT_EQ(get_reg(0, REG_PARTITION_CONFIG, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, CONFIG_ENABLE | CONFIG_MASK(M_RWX));
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG, CONFIG_MASK(M_RWX)),
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(set_reg(0, REG_SECURE_CONFIG_VTL0, 2), ST_SUCCESS);
+	GUEST_ASSERT_EQ(get_reg(0, REG_SECURE_CONFIG_VTL0, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 2);
+	GUEST_ASSERT_EQ(set_reg(0, REG_SECURE_CONFIG_VTL0 + 1, 0),
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(set_reg(0, REG_SECURE_CONFIG_VTL0, 1),
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(set_reg(0, REG_SECURE_CONFIG_VTL0, 0), ST_SUCCESS);
+
+	/* Invalid inputs: each refused, nothing changed (host checks). */
+	gpns[0] = GPN(0);
+	GUEST_ASSERT_EQ(modify(1, M_R, 0, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARTITION);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, USE_VTL(1), gpns, 1, 0) & 0xffff,
+			ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0x20, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0x100, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_W, 0, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_R | 0x4, 0, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_R | 0x10, 0, gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	gpns[1] = 1ULL << 35;			/* not RAM */
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	gpns[1] = 1ULL << 41;			/* beyond 52 bits */
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 0, 0) & 0xffff,
+			ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 1, REP_START(1)) & 0xffff,
+			ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 1, 1ULL << 17) & 0xffff,
+			ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(600),
+				     in_gpa(), 0), ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(1),
+				     in_gpa() + 4, 0), ST_INVALID_ALIGNMENT);
+	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(2),
+				     in_gpa() + PG - 16, 0),
+			ST_INVALID_ALIGNMENT);
+	GUEST_SYNC(10);		/* host: layer 1 still all RWX */
+
+	/* page 0: R; page 1: none; page 2: RW; pages 3-5: R (unsorted). */
+	gpns[0] = GPN(0);
+	r = modify(SELF, M_R, 0, gpns, 1, 0);
+	GUEST_ASSERT_EQ(r, REPS(1));
+	gpns[0] = GPN(1);
+	GUEST_ASSERT_EQ(modify(SELF, 0, USE_VTL(0), gpns, 1, 0), REPS(1));
+	gpns[0] = GPN(2);
+	GUEST_ASSERT_EQ(modify(SELF, M_R | M_W, 0, gpns, 1, 0), REPS(1));
+	gpns[0] = GPN(5);
+	gpns[1] = GPN(3);
+	gpns[2] = GPN(4);
+	gpns[3] = GPN(4);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 4, 0), REPS(4));
+
+	/* page 6: R, XMM-fast input. */
+	gpns[0] = GPN(6);
+	gpns[1] = 0;
+	hyperv_write_xmm_input(gpns, 1);
+	GUEST_ASSERT_EQ(hcall(HVCALL_MODIFY_VTL_PROT | REPS(1) | FAST,
+			      SELF, M_R), REPS(1));
+
+	/* Rep start 1 of [7, 8]: only page 8, reps completed 2. */
+	gpns[0] = GPN(7);
+	gpns[1] = GPN(8);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, REP_START(1)), REPS(2));
+	GUEST_SYNC(11);		/* host: exactly those protections */
+
+	/* VTL1 enables VTL1 on VP 1, with its own stack. */
+	GUEST_ASSERT_EQ(enable_vp(7, 1, 1), ST_INVALID_VP_INDEX);
+	GUEST_ASSERT_EQ(enable_vp(1, 1, 1), ST_SUCCESS);
+	GUEST_ASSERT_EQ(enable_vp(1, 1, 1), ST_VTL_ENABLED);
+
+	/* Registers of VTL1 are not VTL0's business: VTL0 is below. */
+	GUEST_ASSERT_EQ(get_reg(USE_VTL(0), REG_VP_ASSIST, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, g.assist_gpa[0][0] | 1);
+
+	/* VTL0 gets RAX and RCX from this VTL's assist page. */
+	a->ret_rax = 0x1234;
+	a->ret_rcx = 0x5678;
+	a->entry_reason = 0;
+}
+
+void vtl1_main(void)
+{
+	struct assist *a;
+	u64 v = vp();
+
+	for (;;) {
+		g.vtl1_entries[v]++;
+		a = (void *)g.assist_gva[v][1];
+		/* Every entry after the first finds its entry reason. */
+		if (g.vtl1_entries[v] > 1)
+			GUEST_ASSERT_EQ(a->entry_reason, 1);
+		switch (g.vtl1_cmd[v]) {
+		case CMD_BOOT:
+			vtl1_boot();
+			vtl_return(0);
+			break;
+		case CMD_VP1: {
+			u64 gpns[2] = { GPN(9), GPN(10) }, val;
+
+			wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[1][1] | 1);
+			GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val),
+					ST_SUCCESS);
+			GUEST_ASSERT_EQ(val, 1 | 3ULL << 16);
+			GUEST_ASSERT_EQ(modify(SELF, M_R | M_X, 0, gpns, 2, 0),
+					REPS(2));
+			a = (void *)g.assist_gva[1][1];
+			a->entry_reason = 0;
+			/* Fast return: RAX and RCX not restored. */
+			vtl_return(1);
+			break;
+		}
+		case CMD_DEFAULT:
+			/* The default: every page of VTL0 loses write access. */
+			GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+						CONFIG_ENABLE |
+						CONFIG_MASK(M_R | M_X)),
+					ST_SUCCESS);
+			a->entry_reason = 0;
+			vtl_return(0);
+			break;
+		}
+	}
+}
+
+static void vtl0_touch(int page, int op)
+{
+	u64 *p = (u64 *)(g.test_gva + page * PG);
+
+	GUEST_SYNC(100 + page * 4 + op);
+	if (op == 0)
+		READ_ONCE(*p);
+	else if (op == 1)
+		WRITE_ONCE(p[1], 0x5a);	/* byte 0 stays a "ret" for op 2 */
+	else
+		((void (*)(void))p)();
+}
+
+static void guest_vp0(void)
+{
+	u64 val, rax, rcx;
+
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g.hcall_gpa | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[0][0] | 1);
+
+	GUEST_ASSERT_EQ(get_reg(0, REG_CODE_PAGE_OFFSETS, &code_offsets),
+			ST_SUCCESS);
+	GUEST_ASSERT(code_offsets && !(code_offsets >> 24));
+	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 1ULL << 16);
+
+	/* VTL call and return before VTL1 exists, bad inputs: #UD. */
+	vsm_switch(call_entry(), 0, &rcx);
+	GUEST_ASSERT_EQ(g.ud, 1);
+	vsm_switch(return_entry(), 0, &rcx);
+	GUEST_ASSERT_EQ(g.ud, 2);
+
+	/* HvEnablePartitionVtl. */
+	GUEST_ASSERT_EQ(enable_partition(0, 1, 0), ST_INVALID_PARTITION);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 1), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 2, 0), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 0, 0), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(hcall_status(HVCALL_ENABLE_PART_VTL | REPS(1),
+				     in_gpa(), 0), ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_INVALID_VTL_STATE);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 0), ST_SUCCESS);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 0), ST_VTL_ENABLED);
+
+	/* HvEnableVpVtl: VTL0 only for its own VP. */
+	GUEST_ASSERT_EQ(enable_vp(1, 1, 1), ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(enable_vp(0, 2, 0), ST_INVALID_VTL_STATE);
+	g.ctx[1].cr0 = X86_CR0_PG;		/* paging without PE */
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 1), ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(enable_vp(0, 0x21, 0), ST_INVALID_PARAMETER);
+	g.ctx[1].cr0 = g.ctx[0].cr0;
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_SUCCESS);
+	/* Once VTL1 runs somewhere, only VTL1 enables it. */
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 3ULL << 16);
+
+	/* VTL0 places no protections, and may not read VTL1's registers. */
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, (u64[]){ GPN(0) }, 1, 0) & 0xffff,
+			ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(get_reg(USE_VTL(1), REG_PARTITION_CONFIG, &val),
+			ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(get_reg(0, REG_PARTITION_CONFIG, &val),
+			ST_INVALID_PARAMETER);
+	/* A VTL call with input is #UD. */
+	vsm_switch(call_entry(), 1, &rcx);
+	GUEST_ASSERT_EQ(g.ud, 3);
+
+	/* Enter VTL1. */
+	g.vtl1_cmd[0] = CMD_BOOT;
+	rax = vsm_switch(call_entry(), 0, &rcx);
+	GUEST_ASSERT_EQ(g.vtl1_entries[0], 1);
+	GUEST_ASSERT_EQ(rax, 0x1234);
+	GUEST_ASSERT_EQ(rcx, 0x5678);
+	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
+	GUEST_ASSERT_EQ(val, 3ULL << 16);
+	/* The VTL0 VP assist page was left alone. */
+	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_VP_ASSIST_PAGE),
+			g.assist_gpa[0][0] | 1);
+
+	/* Each protection, seen from VTL0. */
+	vtl0_touch(0, 0);
+	vtl0_touch(0, 1);	/* denied */
+	vtl0_touch(0, 2);	/* denied */
+	vtl0_touch(1, 0);	/* denied */
+	vtl0_touch(2, 1);
+	vtl0_touch(2, 2);	/* denied */
+	vtl0_touch(3, 1);	/* denied */
+	vtl0_touch(4, 1);	/* denied */
+	vtl0_touch(5, 1);	/* denied */
+	vtl0_touch(6, 1);	/* denied */
+	vtl0_touch(7, 1);
+	vtl0_touch(8, 1);	/* denied */
+	GUEST_SYNC(20);		/* host: runs VP 1 */
+
+	/* VP 1's VTL1 made page 9 read-execute: seen here too. */
+	vtl0_touch(9, 2);
+	vtl0_touch(9, 1);	/* denied */
+
+	/* Second entry: VTL1 sets the default to RX. */
+	g.vtl1_cmd[0] = CMD_DEFAULT;
+	GUEST_SYNC(30);
+	vsm_switch(call_entry(), 0, &rcx);
+	GUEST_ASSERT_EQ(g.vtl1_entries[0], 2);
+	GUEST_DONE();
+}
+
+static void guest_vp1(void)
+{
+	u64 rax, rcx;
+
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[1][0] | 1);
+	GUEST_ASSERT_EQ(get_reg(0, REG_CODE_PAGE_OFFSETS, &code_offsets),
+			ST_SUCCESS);
+	g.vtl1_cmd[1] = CMD_VP1;
+	rax = vsm_switch(call_entry(), 0, &rcx);
+	/* Fast return: what the return sequence left, RAX 1, RCX 0x12. */
+	GUEST_ASSERT_EQ(rax, 1);
+	GUEST_ASSERT_EQ(rcx, 0x12);
+	GUEST_ASSERT_EQ(g.vtl1_entries[1], 1);
+	vtl0_touch(10, 0);
+	vtl0_touch(10, 1);	/* denied */
+	GUEST_DONE();
+}
+
+/* Layer 1 over the test pages as the host expects it. */
+static u8 cur[TEST_PAGES];
+static const u8 op_needs[] = { M_R, M_R | M_W, M_R | M_X };
+
+static bool denied(int page, int op)
+{
+	return (cur[page] & op_needs[op]) != op_needs[op];
+}
+
+static void set_prot(struct kvm_vm *vm, u64 gpa, u64 size, u8 prot, u32 flags)
+{
+	struct kvm_vtl_protection p = {
+		.address = gpa, .size = size, .vtl = 1, .prot = prot,
+		.flags = flags,
+	};
+
+	vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &p);
+}
+
+/* Layer 1 over the test pages, run by run, against @want. */
+static void check_layer(struct kvm_vm *vm, const u8 *want)
+{
+	int i;
+
+	for (i = 0; i < TEST_PAGES; i++) {
+		struct kvm_vtl_protection p = {
+			.address = TEST_GPA + i * PG, .size = PG, .vtl = 1,
+		};
+
+		vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
+		TEST_ASSERT(p.prot == want[i], "page %d: prot %x, want %x",
+			    i, p.prot, want[i]);
+	}
+}
+
+static void expect_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 access)
+{
+	int r = __vcpu_run(vcpu);
+	u64 want = access | KVM_MEMORY_EXIT_FLAG_VTL;
+
+	TEST_ASSERT(r == -1 && errno == EFAULT,
+		    "KVM_RUN: want EFAULT, got %d errno %d (exit %u)", r, errno,
+		    vcpu->run->exit_reason);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MEMORY_FAULT);
+	TEST_ASSERT(vcpu->run->memory_fault.gpa == gpa &&
+		    vcpu->run->memory_fault.flags == want,
+		    "memory fault gpa 0x%llx flags 0x%llx, want 0x%lx 0x%lx",
+		    vcpu->run->memory_fault.gpa, vcpu->run->memory_fault.flags,
+		    gpa, want);
+}
+
+static const u64 access_flag[] = {
+	KVM_MEMORY_EXIT_FLAG_READ, KVM_MEMORY_EXIT_FLAG_WRITE,
+	KVM_MEMORY_EXIT_FLAG_EXEC,
+};
+
+/* Run until the next ucall; GUEST_SYNC(100 + page * 4 + op) are accesses. */
+static u64 run_to_ucall(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			return uc.args[1];
+		case UCALL_DONE:
+			return 0;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+		default:
+			TEST_FAIL("unexpected ucall %lu", uc.cmd);
+		}
+	}
+}
+
+/* Drive a vCPU through accesses until a non-access sync or the end. */
+static u64 run_accesses(struct kvm_vcpu *vcpu, int *faults)
+{
+	u64 s = run_to_ucall(vcpu);
+
+	while (s >= 100) {
+		int page = (s - 100) / 4, op = (s - 100) % 4;
+		u64 gpa = TEST_GPA + page * PG;
+
+		if (denied(page, op)) {
+			expect_fault(vcpu, gpa, access_flag[op]);
+			(*faults)++;
+			/* Grant what the access needs: the retry completes. */
+			cur[page] |= op_needs[op];
+			set_prot(vcpu->vm, gpa, PG, cur[page], 0);
+		}
+		s = run_to_ucall(vcpu);
+	}
+	return s;
+}
+
+static void seg_to_hv(struct hv_seg *h, const struct kvm_segment *k)
+{
+	h->base = k->base;
+	h->limit = k->limit;
+	h->selector = k->selector;
+	h->attributes = k->type | k->s << 4 | k->dpl << 5 | k->present << 7 |
+			k->avl << 12 | k->l << 13 | k->db << 14 | k->g << 15;
+}
+
+static void make_ctx(struct kvm_vcpu *vcpu, struct enable_vp_vtl *c,
+		     u64 stack_top)
+{
+	struct kvm_sregs s;
+
+	vcpu_sregs_get(vcpu, &s);
+	memset(c, 0, sizeof(*c));
+	c->partition_id = SELF;
+	c->rip = (u64)vtl1_entry;
+	c->rsp = stack_top;
+	c->rflags = 0x2;
+	seg_to_hv(&c->cs, &s.cs);
+	seg_to_hv(&c->ds, &s.ds);
+	seg_to_hv(&c->es, &s.es);
+	seg_to_hv(&c->fs, &s.fs);
+	seg_to_hv(&c->gs, &s.gs);
+	seg_to_hv(&c->ss, &s.ss);
+	seg_to_hv(&c->tr, &s.tr);
+	seg_to_hv(&c->ldtr, &s.ldt);
+	c->idtr.base = s.idt.base;
+	c->idtr.limit = s.idt.limit;
+	c->gdtr.base = s.gdt.base;
+	c->gdtr.limit = s.gdt.limit;
+	c->efer = s.efer;
+	c->cr0 = s.cr0;
+	c->cr3 = s.cr3;
+	c->cr4 = s.cr4;
+	c->pat = 0x0007040600070406ULL;
+}
+
+static u64 alloc_page(struct kvm_vm *vm, u64 *gpa)
+{
+	u64 gva = vm_vaddr_alloc_page(vm);
+
+	*gpa = addr_gva2gpa(vm, gva);
+	return gva;
+}
+
+static void test_vtl_state(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_vtl_state s = { .vtl = 1 }, bad;
+	struct kvm_vsm_state st;
+	struct kvm_regs regs;
+
+	vcpu_ioctl(vcpu, KVM_GET_VSM_STATE, &st);
+	TEST_ASSERT(st.active_vtl == 0 && st.enabled_vtls == 3,
+		    "VSM state: active %u enabled 0x%x", st.active_vtl,
+		    st.enabled_vtls);
+
+	/* VTL1's kept state: its stack, and the assist page it set. */
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	TEST_ASSERT(s.vp_assist == (g.assist_gpa[0][1] | 1),
+		    "VTL1 vp_assist 0x%llx", s.vp_assist);
+	TEST_ASSERT(s.rsp < g.ctx[0].rsp && s.rsp > g.ctx[0].rsp - PG,
+		    "VTL1 rsp 0x%llx", s.rsp);
+	/* VTL0's is the live state. */
+	s.vtl = 0;
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	vcpu_regs_get(vcpu, &regs);
+	TEST_ASSERT_EQ(s.rip, regs.rip);
+	TEST_ASSERT_EQ(s.rsp, regs.rsp);
+	TEST_ASSERT(s.vp_assist == (g.assist_gpa[0][0] | 1),
+		    "VTL0 vp_assist 0x%llx", s.vp_assist);
+
+	/* Round trip of VTL1's state; then invalid uses. */
+	s.vtl = 1;
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &s);
+	bad = s;
+	bad.vtl = 2;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "GET VTL 2 of a max-VTL-1 VM: EINVAL");
+	bad = s;
+	bad.pad[3] = 1;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "non-zero pad: EINVAL");
+	bad = s;
+	bad.reserved[15] = 1;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "non-zero reserved: EINVAL");
+	bad = s;
+	bad.cr0 = X86_CR0_PG;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "CR0.PG without PE: EINVAL");
+	bad = s;
+	bad.rflags = BIT_ULL(40);
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "reserved RFLAGS bit: EINVAL");
+	bad = s;
+	bad.vp_assist = 0x800;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "reserved VP assist bits: EINVAL");
+}
+
+static void test_boot(void)
+{
+	static const u8 all_rwx[TEST_PAGES] = {
+		M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX,
+		M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX,
+	};
+	static const u8 after_boot[TEST_PAGES] = {
+		M_R, 0, M_R | M_W, M_R, M_R, M_R, M_R, M_RWX, M_R,
+		M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX, M_RWX,
+	};
+	struct kvm_vcpu *vcpus[2];
+	struct kvm_vtl_protection p;
+	const struct kvm_cpuid2 *hv;
+	struct kvm_vm *vm;
+	int i, faults = 0;
+	u64 stack, s;
+
+	vm = vm_create(2);
+	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
+	vcpus[0] = vm_vcpu_add(vm, 0, guest_vp0);
+	vcpus[1] = vm_vcpu_add(vm, 1, guest_vp1);
+	for (i = 0; i < 2; i++)
+		vcpu_set_hv_cpuid(vcpus[i]);
+	vm_install_exception_handler(vm, UD_VECTOR, ud_handler);
+
+	/* AccessVsm and AccessVpRegisters, for this VM's vCPUs only. */
+	hv = vcpu_get_supported_hv_cpuid(vcpus[0]);
+	for (i = 0; i < hv->nent; i++)
+		if (hv->entries[i].function == 0x40000003)
+			TEST_ASSERT((hv->entries[i].ebx & (3 << 16)) == 3 << 16,
+				    "HYPERV_CPUID_FEATURES.EBX 0x%x",
+				    hv->entries[i].ebx);
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_PAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
+	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
+	g.test_gva = TEST_GPA;
+	g.hcall_gva = alloc_page(vm, &g.hcall_gpa);
+	for (i = 0; i < 2; i++) {
+		g.in_gva[i] = alloc_page(vm, &g.in_gpa[i]);
+		g.out_gva[i] = alloc_page(vm, &g.out_gpa[i]);
+		g.assist_gva[i][0] = alloc_page(vm, &g.assist_gpa[i][0]);
+		g.assist_gva[i][1] = alloc_page(vm, &g.assist_gpa[i][1]);
+		stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
+		make_ctx(vcpus[i], &g.ctx[i], stack);
+	}
+	sync_global_to_guest(vm, g);
+
+	/* VP 0: boot, invalid inputs checked in the guest. */
+	s = run_to_ucall(vcpus[0]);
+	TEST_ASSERT_EQ(s, 10);
+	check_layer(vm, all_rwx);
+	s = run_to_ucall(vcpus[0]);
+	TEST_ASSERT_EQ(s, 11);
+	check_layer(vm, after_boot);
+	p = (struct kvm_vtl_protection){ .vtl = 1,
+					 .flags = KVM_VTL_PROTECTION_DEFAULT };
+	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
+	TEST_ASSERT_EQ(p.prot, M_RWX);
+
+	/* VTL0 checks each protection. */
+	memcpy(cur, after_boot, sizeof(cur));
+	s = run_accesses(vcpus[0], &faults);
+	TEST_ASSERT_EQ(s, 20);
+	TEST_ASSERT_EQ(faults, 9);
+	test_vtl_state(vcpus[0]);
+
+	/* VP 1 enters its VTL1 on its own; its change is partition-wide. */
+	cur[9] = M_R | M_X;
+	cur[10] = M_R | M_X;
+	s = run_accesses(vcpus[1], &faults);
+	TEST_ASSERT_EQ(s, 0);
+	TEST_ASSERT_EQ(faults, 10);
+	s = run_accesses(vcpus[0], &faults);
+	TEST_ASSERT_EQ(s, 30);
+	TEST_ASSERT_EQ(faults, 11);
+
+	/* VTL1 made RX the default: VTL0's first write faults, anywhere. */
+	{
+		int r = __vcpu_run(vcpus[0]);
+
+		TEST_ASSERT(r == -1 && errno == EFAULT &&
+			    vcpus[0]->run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
+			    vcpus[0]->run->memory_fault.flags ==
+			    (KVM_MEMORY_EXIT_FLAG_WRITE | KVM_MEMORY_EXIT_FLAG_VTL),
+			    "default RX: want a VTL0 write fault, got %d/%d", r,
+			    errno);
+	}
+	p = (struct kvm_vtl_protection){ .vtl = 1,
+					 .flags = KVM_VTL_PROTECTION_DEFAULT };
+	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
+	TEST_ASSERT_EQ(p.prot, M_R | M_X);
+	/* The default replaced the exceptions. */
+	p = (struct kvm_vtl_protection){ .vtl = 1, .address = TEST_GPA,
+					 .size = TEST_PAGES * PG };
+	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
+	TEST_ASSERT(p.prot == (M_R | M_X) && p.size == TEST_PAGES * PG,
+		    "after default: prot %x size 0x%llx", p.prot, p.size);
+	set_prot(vm, 0, 0, M_RWX, KVM_VTL_PROTECTION_DEFAULT);
+	TEST_ASSERT_EQ(run_to_ucall(vcpus[0]), 0);
+	kvm_vm_free(vm);
+}
+
+static void guest_hcall_only(void)
+{
+	u64 *in = (u64 *)g.in_gva[0];
+
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g.hcall_gpa | 1);
+	in[0] = SELF;
+	in[1] = 1;
+	GUEST_SYNC(hcall_status(HVCALL_ENABLE_PART_VTL, g.in_gpa[0], 0));
+	GUEST_DONE();
+}
+
+/* Status of HvEnablePartitionVtl in a VM set up by the caller. */
+static u64 enable_status(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	g.hcall_gva = alloc_page(vm, &g.hcall_gpa);
+	g.in_gva[0] = alloc_page(vm, &g.in_gpa[0]);
+	sync_global_to_guest(vm, g);
+	return run_to_ucall(vcpu);
+}
+
+static void test_cpuid_and_off(void)
+{
+	struct kvm_cpuid_entry2 *e;
+	const struct kvm_cpuid2 *hv;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int i;
+
+	/* VSM off: the calls do not exist, the CPUID bits are not offered. */
+	vm = vm_create_with_one_vcpu(&vcpu, guest_hcall_only);
+	vcpu_set_hv_cpuid(vcpu);
+	hv = vcpu_get_supported_hv_cpuid(vcpu);
+	for (i = 0; i < hv->nent; i++)
+		if (hv->entries[i].function == 0x40000003)
+			TEST_ASSERT(!(hv->entries[i].ebx & (3 << 16)),
+				    "no VSM: EBX 0x%x", hv->entries[i].ebx);
+	TEST_ASSERT_EQ(enable_status(vm, vcpu), ST_INVALID_CODE);
+	kvm_vm_free(vm);
+
+	/* ENFORCE_CPUID without AccessVsm: access denied. */
+	vm = vm_create(1);
+	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
+	vcpu = vm_vcpu_add(vm, 0, guest_hcall_only);
+	vcpu_set_hv_cpuid(vcpu);
+	vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_ENFORCE_CPUID, 1);
+	TEST_ASSERT_EQ(enable_status(vm, vcpu), ST_ACCESS_DENIED);
+	kvm_vm_free(vm);
+
+	/* ENFORCE_CPUID with AccessVsm advertised: allowed. */
+	vm = vm_create(1);
+	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
+	vcpu = vm_vcpu_add(vm, 0, guest_hcall_only);
+	vcpu_set_hv_cpuid(vcpu);
+	e = vcpu_get_cpuid_entry(vcpu, 0x40000003);
+	e->ebx |= 3 << 16;
+	vcpu_set_cpuid(vcpu);
+	vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_ENFORCE_CPUID, 1);
+	TEST_ASSERT_EQ(enable_status(vm, vcpu), ST_SUCCESS);
+	kvm_vm_free(vm);
+}
+
+int main(void)
+{
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_VSM));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENFORCE_CPUID));
+
+	ksft_print_header();
+	ksft_set_plan(2);
+	test_boot();
+	ksft_test_result_pass("VBS boot sequence on 2 vCPUs, every status\n");
+	test_cpuid_and_off();
+	ksft_test_result_pass("CPUID bits, ENFORCE_CPUID, VSM off\n");
+	ksft_finished();
+}
