@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench-store bench-mmu clean distclean help
+	selftests vmm series tree-reset bench-store bench-mmu bench-hcall clean distclean help
 
 all: kernel vmm
 
@@ -28,6 +28,7 @@ help:
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
+	@echo "make bench-hcall  in-kernel HvModifyVtlProtectionMask and VTL switch (test VM)"
 
 deps:
 	@$(RIG)/deps.sh kernel unit
@@ -73,7 +74,10 @@ check: deps
 	@$(MAKE) -s check-kvm
 
 bench-mmu: selftests
-	@$(RIG)/vm.sh bench
+	@ONLY=vsm_mmu_bench $(RIG)/vm.sh bench
+
+bench-hcall: selftests
+	@ONLY=vsm_hcall_bench $(RIG)/vm.sh bench
 
 RUN_ARGS ?= --vcpus 2
 

@@ -21,85 +21,13 @@
 #include "hyperv.h"
 #include "processor.h"
 #include "test_util.h"
+#include "vsm_guest.h"
 
 #define PG			4096ULL
 #define TEST_SLOT		1
 #define TEST_GPA		BIT_ULL(30)
 #define TEST_PAGES		16
 #define GPN(i)			((TEST_GPA >> 12) + (i))
-
-#define HVCALL_MODIFY_VTL_PROT	0x000c
-#define HVCALL_ENABLE_PART_VTL	0x000d
-#define HVCALL_ENABLE_VP_VTL_	0x000f
-#define HVCALL_GET_VP_REGS	0x0050
-#define HVCALL_SET_VP_REGS	0x0051
-
-#define ST_SUCCESS		0x0
-#define ST_INVALID_CODE		0x2
-#define ST_INVALID_INPUT	0x3
-#define ST_INVALID_ALIGNMENT	0x4
-#define ST_INVALID_PARAMETER	0x5
-#define ST_ACCESS_DENIED	0x6
-#define ST_INVALID_PARTITION	0xd
-#define ST_INVALID_VP_INDEX	0xe
-#define ST_INVALID_REG_VALUE	0x50
-#define ST_INVALID_VTL_STATE	0x51
-#define ST_VTL_ENABLED		0x86
-
-#define REG_VP_ASSIST		0x00090013
-#define REG_CODE_PAGE_OFFSETS	0x000d0002
-#define REG_VP_STATUS		0x000d0003
-#define REG_PARTITION_STATUS	0x000d0004
-#define REG_CAPABILITIES	0x000d0006
-#define REG_PARTITION_CONFIG	0x000d0007
-#define REG_SECURE_CONFIG_VTL0	0x000d0010
-
-#define CONFIG_ENABLE		BIT_ULL(0)
-#define CONFIG_MASK(p)		((u64)(p) << 1)
-
-#define M_R	0x1
-#define M_W	0x2
-#define M_X	0xc
-#define M_RWX	0xf
-
-#define SELF	(~0ULL)
-#define USE_VTL(v)	(0x10 | (v))
-#define REPS(n)		((u64)(n) << 32)
-#define REP_START(n)	((u64)(n) << 48)
-#define FAST		BIT_ULL(16)
-
-struct hv_seg {
-	u64 base;
-	u32 limit;
-	u16 selector;
-	u16 attributes;
-} __packed;
-
-struct hv_table {
-	u16 pad[3];
-	u16 limit;
-	u64 base;
-} __packed;
-
-struct enable_vp_vtl {
-	u64 partition_id;
-	u32 vp_index;
-	u8 vtl;
-	u8 mbz[3];
-	u64 rip, rsp, rflags;
-	struct hv_seg cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct hv_table idtr, gdtr;
-	u64 efer, cr0, cr3, cr4, pat;
-} __packed;
-
-struct assist {
-	u32 apic_assist;
-	u32 rsvd;
-	u32 entry_reason;
-	u32 vtl_reserved;
-	u64 ret_rax;
-	u64 ret_rcx;
-};
 
 /* Shared by host, VTL0 and VTL1 (same page tables). */
 static struct {
@@ -117,56 +45,14 @@ static struct {
 
 enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT };
 
-/*
- * Switch VTL through the VSM code page entry @entry with @input in RCX;
- * returns RAX and stores RCX as the other VTL left them. Callee-saved
- * registers are kept: the other VTL runs C code on the shared GPRs.
- */
-static __attribute__((naked)) u64 vsm_switch(u64 entry, u64 input, u64 *rcx)
-{
-	asm volatile("push %rbx\n\t"
-		     "push %rbp\n\t"
-		     "push %r12\n\t"
-		     "push %r13\n\t"
-		     "push %r14\n\t"
-		     "push %r15\n\t"
-		     "push %rdx\n\t"
-		     "mov %rsi, %rcx\n\t"
-		     "call *%rdi\n\t"
-		     "pop %rdx\n\t"
-		     "mov %rcx, (%rdx)\n\t"
-		     "pop %r15\n\t"
-		     "pop %r14\n\t"
-		     "pop %r13\n\t"
-		     "pop %r12\n\t"
-		     "pop %rbp\n\t"
-		     "pop %rbx\n\t"
-		     "ret");
-}
-
-/* VTL1's entry point (HvEnableVpVtl's RIP), on its own stack: vtl1_main(). */
-static __attribute__((naked)) void vtl1_entry(void)
-{
-	asm volatile("call vtl1_main\n\t"
-		     "ud2");
-}
-
 static u64 vp(void)
 {
 	return rdmsr(HV_X64_MSR_VP_INDEX);
 }
 
-static u64 hcall(u64 control, u64 in, u64 out)
-{
-	u64 status;
-
-	GUEST_ASSERT(!__hyperv_hypercall(control, in, out, &status));
-	return status;
-}
-
 static u16 hcall_status(u64 control, u64 in, u64 out)
 {
-	return hcall(control, in, out) & 0xffff;
+	return vsm_hcall(control, in, out) & 0xffff;
 }
 
 static void *input(void)
@@ -191,7 +77,7 @@ static u16 get_reg(u8 vtl_in, u32 name, u64 *val)
 	in[0] = SELF;
 	in[1] = (u64)vtl_in << 32 | (u32)-2;	/* VP index self */
 	((u32 *)in)[4] = name;
-	r = hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(), g.out_gpa[vp()]);
+	r = vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(), g.out_gpa[vp()]);
 	if (!(r & 0xffff)) {
 		GUEST_ASSERT_EQ(r >> 32 & 0xfff, 1);
 		*val = out[0];
@@ -242,7 +128,7 @@ static u64 modify(u64 pid, u32 flags, u32 vtl_in, const u64 *gpns, int n,
 	in[0] = pid;
 	in[1] = flags | (u64)vtl_in << 32;
 	memcpy(&in[2], gpns, n * 8);
-	return hcall(HVCALL_MODIFY_VTL_PROT | REPS(n) | extra, in_gpa(), 0);
+	return vsm_hcall(HVCALL_MODIFY_VTL_PROT | REPS(n) | extra, in_gpa(), 0);
 }
 
 static void ud_handler(struct ex_regs *regs)
@@ -372,8 +258,8 @@ static void vtl1_boot(void)
 	gpns[0] = GPN(6);
 	gpns[1] = 0;
 	hyperv_write_xmm_input(gpns, 1);
-	GUEST_ASSERT_EQ(hcall(HVCALL_MODIFY_VTL_PROT | REPS(1) | FAST,
-			      SELF, M_R), REPS(1));
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_MODIFY_VTL_PROT | REPS(1) | FAST,
+				  SELF, M_R), REPS(1));
 
 	/* Rep start 1 of [7, 8]: only page 8, reps completed 2. */
 	gpns[0] = GPN(7);
@@ -663,53 +549,6 @@ static u64 run_accesses(struct kvm_vcpu *vcpu, int *faults)
 	return s;
 }
 
-static void seg_to_hv(struct hv_seg *h, const struct kvm_segment *k)
-{
-	h->base = k->base;
-	h->limit = k->limit;
-	h->selector = k->selector;
-	h->attributes = k->type | k->s << 4 | k->dpl << 5 | k->present << 7 |
-			k->avl << 12 | k->l << 13 | k->db << 14 | k->g << 15;
-}
-
-static void make_ctx(struct kvm_vcpu *vcpu, struct enable_vp_vtl *c,
-		     u64 stack_top)
-{
-	struct kvm_sregs s;
-
-	vcpu_sregs_get(vcpu, &s);
-	memset(c, 0, sizeof(*c));
-	c->partition_id = SELF;
-	c->rip = (u64)vtl1_entry;
-	c->rsp = stack_top;
-	c->rflags = 0x2;
-	seg_to_hv(&c->cs, &s.cs);
-	seg_to_hv(&c->ds, &s.ds);
-	seg_to_hv(&c->es, &s.es);
-	seg_to_hv(&c->fs, &s.fs);
-	seg_to_hv(&c->gs, &s.gs);
-	seg_to_hv(&c->ss, &s.ss);
-	seg_to_hv(&c->tr, &s.tr);
-	seg_to_hv(&c->ldtr, &s.ldt);
-	c->idtr.base = s.idt.base;
-	c->idtr.limit = s.idt.limit;
-	c->gdtr.base = s.gdt.base;
-	c->gdtr.limit = s.gdt.limit;
-	c->efer = s.efer;
-	c->cr0 = s.cr0;
-	c->cr3 = s.cr3;
-	c->cr4 = s.cr4;
-	c->pat = 0x0007040600070406ULL;
-}
-
-static u64 alloc_page(struct kvm_vm *vm, u64 *gpa)
-{
-	u64 gva = vm_vaddr_alloc_page(vm);
-
-	*gpa = addr_gva2gpa(vm, gva);
-	return gva;
-}
-
 static void test_vtl_state(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_vtl_state s = { .vtl = 1 }, bad;
@@ -804,14 +643,14 @@ static void test_boot(void)
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
 	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
 	g.test_gva = TEST_GPA;
-	g.hcall_gva = alloc_page(vm, &g.hcall_gpa);
+	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
 	for (i = 0; i < 2; i++) {
-		g.in_gva[i] = alloc_page(vm, &g.in_gpa[i]);
-		g.out_gva[i] = alloc_page(vm, &g.out_gpa[i]);
-		g.assist_gva[i][0] = alloc_page(vm, &g.assist_gpa[i][0]);
-		g.assist_gva[i][1] = alloc_page(vm, &g.assist_gpa[i][1]);
+		g.in_gva[i] = vsm_alloc_page(vm, &g.in_gpa[i]);
+		g.out_gva[i] = vsm_alloc_page(vm, &g.out_gpa[i]);
+		g.assist_gva[i][0] = vsm_alloc_page(vm, &g.assist_gpa[i][0]);
+		g.assist_gva[i][1] = vsm_alloc_page(vm, &g.assist_gpa[i][1]);
 		stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
-		make_ctx(vcpus[i], &g.ctx[i], stack);
+		vsm_make_ctx(vcpus[i], &g.ctx[i], stack);
 	}
 	sync_global_to_guest(vm, g);
 
@@ -885,8 +724,8 @@ static void guest_hcall_only(void)
 /* Status of HvEnablePartitionVtl in a VM set up by the caller. */
 static u64 enable_status(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 {
-	g.hcall_gva = alloc_page(vm, &g.hcall_gpa);
-	g.in_gva[0] = alloc_page(vm, &g.in_gpa[0]);
+	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
 	sync_global_to_guest(vm, g);
 	return run_to_ucall(vcpu);
 }
