@@ -339,6 +339,62 @@ static void vtl0_touch(int page, int op)
 		((void (*)(void))p)();
 }
 
+/* HvGetVpRegisters and HvSetVpRegisters: the refusals, the fast form. */
+static void test_vp_regs_inputs(void)
+{
+	u64 *in, *out = (u64 *)g.out_gva[0], val, assist;
+	u32 *names;
+	u64 xmm[4];
+
+	GUEST_ASSERT_EQ(get_reg(0, 0x12345, &val), ST_INVALID_PARAMETER);
+
+	/* Two names, the second unknown: one done, then the status. */
+	in = input();
+	in[0] = SELF;
+	in[1] = (u32)-2;
+	names = (u32 *)&in[2];
+	names[0] = REG_VP_STATUS;
+	names[1] = 0x12345;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(2), in_gpa(),
+				  g.out_gpa[0]), ST_INVALID_PARAMETER | REPS(1));
+	GUEST_ASSERT_EQ(out[0], 1ULL << 16);
+	/* Output not 16-byte aligned; no XMM output, so no fast form. */
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+				  g.out_gpa[0] + 8) & 0xffff,
+			ST_INVALID_ALIGNMENT);
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1) | FAST, SELF,
+				  (u32)-2) & 0xffff, ST_INVALID_INPUT);
+
+	/* Another VP: its per-VP registers are refused, not the partition's. */
+	in[1] = 1;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+				  g.out_gpa[0]) & 0xffff, ST_ACCESS_DENIED);
+	names[0] = REG_PARTITION_STATUS;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+				  g.out_gpa[0]), REPS(1));
+	in[1] = 9;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+				  g.out_gpa[0]) & 0xffff, ST_INVALID_VP_INDEX);
+
+	/* Set: reserved bits of an element; then the XMM-fast form. */
+	assist = rdmsr(HV_X64_MSR_VP_ASSIST_PAGE);
+	in = input();
+	in[0] = SELF;
+	in[1] = (u32)-2;
+	in[2] = REG_VP_ASSIST | 1ULL << 32;
+	in[4] = assist;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), in_gpa(), 0),
+			ST_INVALID_PARAMETER);
+	xmm[0] = REG_VP_ASSIST;
+	xmm[1] = 0;
+	xmm[2] = assist;
+	xmm[3] = 0;
+	hyperv_write_xmm_input(xmm, 2);
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_SET_VP_REGS | REPS(1) | FAST, SELF,
+				  (u32)-2), REPS(1));
+	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_VP_ASSIST_PAGE), assist);
+}
+
 static void guest_vp0(void)
 {
 	u64 val, rax, rcx;
@@ -352,6 +408,8 @@ static void guest_vp0(void)
 	GUEST_ASSERT(code_offsets && !(code_offsets >> 24));
 	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
 	GUEST_ASSERT_EQ(val, 1ULL << 16);
+
+	test_vp_regs_inputs();
 
 	/* VTL call and return before VTL1 exists, bad inputs: #UD. */
 	vsm_switch(call_entry(), 0, &rcx);
