@@ -154,7 +154,8 @@ static bool hv_vsm_zero(const u8 *p, unsigned int n)
  * elements from the rep start on are part of @m.
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_HYPERCALL_INPUT for input
- * shorter than the rep count; HV_STATUS_INVALID_PARTITION_ID;
+ * shorter than the rep count or a rep start past it (hv_vsm_check_control()
+ * answers those first); HV_STATUS_INVALID_PARTITION_ID;
  * HV_STATUS_ACCESS_DENIED from VTL0, before EnableVtlProtection or for a
  * target VTL at or above the caller's; HV_STATUS_INVALID_PARAMETER for reserved bits, flags or page
  * numbers.
@@ -170,7 +171,7 @@ u16 hv_vsm_decode_modify(const struct hv_vsm_caller *c,
 	u8 target;
 	u16 st, i;
 
-	if (in->len < hv_vsm_input_size(in->control))
+	if (in->len < hv_vsm_input_size(in->control) || start >= cnt)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (h->partition_id != HV_PARTITION_ID_SELF)
 		return HV_STATUS_INVALID_PARTITION_ID;
@@ -296,8 +297,9 @@ u16 hv_vsm_decode_enable_vp(const struct hv_vsm_caller *c,
  * A VTL reads and writes its own registers and those of the VTLs below.
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_HYPERCALL_INPUT for short
- * input; HV_STATUS_INVALID_PARTITION_ID; HV_STATUS_INVALID_PARAMETER for
- * reserved bits; HV_STATUS_ACCESS_DENIED for a VTL above the caller's.
+ * input or a rep start past the rep count; HV_STATUS_INVALID_PARTITION_ID;
+ * HV_STATUS_INVALID_PARAMETER for reserved bits; HV_STATUS_ACCESS_DENIED for
+ * a VTL above the caller's.
  */
 u16 hv_vsm_decode_vp_regs(const struct hv_vsm_caller *c,
 			  const struct hv_vsm_input *in,
@@ -308,7 +310,8 @@ u16 hv_vsm_decode_vp_regs(const struct hv_vsm_caller *c,
 	const u8 *list = (const u8 *)in->data + HV_VSM_HEADER;
 	u16 st;
 
-	if (in->len < hv_vsm_input_size(in->control))
+	if (in->len < hv_vsm_input_size(in->control) ||
+	    start >= hv_vsm_rep_count(in->control))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (h->partition_id != HV_PARTITION_ID_SELF)
 		return HV_STATUS_INVALID_PARTITION_ID;
@@ -378,13 +381,17 @@ bool hv_vsm_check_vtl_return(const struct hv_vsm_caller *c, u64 control,
  * VsmVpSecureConfigVtlN exists for N below @vtl. The status registers and
  * VsmCapabilities are read-only.
  *
- * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_PARAMETER for a register
- * that is not writable at @vtl; HV_STATUS_INVALID_REGISTER_VALUE for a
- * value it cannot take.
+ * Return: HV_STATUS_SUCCESS; HV_STATUS_ACCESS_DENIED for a VTL above the
+ * caller's; HV_STATUS_INVALID_PARAMETER for a register that is not
+ * writable at @vtl; HV_STATUS_INVALID_REGISTER_VALUE for a value it cannot
+ * take.
  */
 u16 hv_vsm_check_reg_write(const struct hv_vsm_caller *c, u8 vtl, u32 name,
 			   u64 old, u64 val)
 {
+	if (vtl > c->vtl)
+		return HV_STATUS_ACCESS_DENIED;
+
 	switch (name) {
 	case HV_REGISTER_VSM_PARTITION_CONFIG:
 		if (!vtl)
