@@ -14,6 +14,7 @@
 
 #include "hyperv.h"
 #include "hyperv_vsm.h"
+#include "hyperv_vsm_tlfs.h"
 #include "mmu.h"
 #include "mmu/mmu_internal.h"
 #include "mmu/spte.h"
@@ -123,17 +124,57 @@ static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
 				 kvm->arch.vsm_max_vtl, gfn);
 }
 
+/* Does protection @prot deny the access of @fault? */
+static bool kvm_vsm_denies(u8 prot, struct kvm_page_fault *fault)
+{
+	/* Without MBEC, kernel-execute governs both modes. */
+	return !(prot & KVM_VTL_PROT_R) ||
+	       (fault->write && !(prot & KVM_VTL_PROT_W)) ||
+	       (fault->exec && !(prot & KVM_VTL_PROT_KX));
+}
+
+/*
+ * A denied access of a vCPU at VTL v goes to the lowest VTL above v whose
+ * layer denies it, as a secure intercept, if that VTL can receive one.
+ */
+static bool kvm_vsm_intercept(struct kvm_vcpu *vcpu,
+			      struct kvm_page_fault *fault)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u8 n, access;
+
+	if (fault->prefetch || is_guest_mode(vcpu))
+		return false;
+	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
+		if (kvm_vsm_denies(kvm_vtl_layer_get(&kvm->vtl_layers.layer[n],
+						     fault->gfn), fault))
+			break;
+	if (n > kvm->arch.vsm_max_vtl)
+		return false;
+
+	if (fault->exec)
+		access = HV_INTERCEPT_ACCESS_EXECUTE;
+	else if (fault->write)
+		access = HV_INTERCEPT_ACCESS_WRITE;
+	else
+		access = HV_INTERCEPT_ACCESS_READ;
+	return kvm_hv_vsm_queue_intercept(vcpu, fault->addr, access, n);
+}
+
 /**
  * __kvm_vsm_faultin - apply the VTL protections to a page fault
  * @vcpu: the faulting vCPU
  * @fault: the fault, after the mmu_invalidate_seq snapshot
  *
- * An access the active VTL may not make exits to userspace with
- * KVM_EXIT_MEMORY_FAULT (flags: the access, KVM_MEMORY_EXIT_FLAG_VTL and
- * the VTL). An allowed one is mapped without the write or execute rights
- * the layers deny, so the first denied access faults again.
+ * An access the active VTL may not make becomes a secure intercept to the
+ * VTL whose layer denies it (kvm_hv_vsm_queue_intercept()); when that VTL
+ * cannot take it, it exits to userspace with KVM_EXIT_MEMORY_FAULT (flags:
+ * the access, KVM_MEMORY_EXIT_FLAG_VTL and the VTL). An allowed one is
+ * mapped without the write or execute rights the layers deny, so the
+ * first denied access faults again.
  *
- * Return: RET_PF_CONTINUE, or -EFAULT with the exit prepared.
+ * Return: RET_PF_CONTINUE; RET_PF_RETRY with an intercept queued; or
+ * -EFAULT with the exit prepared.
  */
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
@@ -144,10 +185,9 @@ int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (prot == KVM_VTL_PROT_ALL)
 		return RET_PF_CONTINUE;
 
-	/* Without MBEC, kernel-execute governs both modes. */
-	if (!(prot & KVM_VTL_PROT_R) ||
-	    (fault->write && !(prot & KVM_VTL_PROT_W)) ||
-	    (fault->exec && !(prot & KVM_VTL_PROT_KX))) {
+	if (kvm_vsm_denies(prot, fault)) {
+		if (kvm_vsm_intercept(vcpu, fault))
+			return RET_PF_RETRY;
 		if (fault->exec)
 			access = KVM_MEMORY_EXIT_FLAG_EXEC;
 		else if (fault->write)

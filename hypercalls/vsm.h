@@ -25,6 +25,14 @@ struct kvm_vcpu_vsm {
 	struct kvm_vsm_vtl_state state[KVM_HV_VSM_NR_VTLS];
 	/* VsmVpSecureConfigVtlN of VTL v, for N < v: [v][N]. */
 	u64 secure_config[KVM_HV_VSM_NR_VTLS][KVM_HV_VSM_NR_VTLS];
+	/* The denied access KVM_REQ_HV_VSM_INTERCEPT delivers. */
+	struct {
+		gpa_t gpa;
+		u8 access;
+		u8 vtl;
+	} intercept;
+	/* Secure intercepts delivered, for tests and statistics. */
+	u64 intercepts;
 	/* The input of the hypercall being handled. */
 	u64 input[PAGE_SIZE / sizeof(u64)];
 };
@@ -63,6 +71,9 @@ void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu);
 u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc);
 int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control);
 int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa);
+bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
+				u8 vtl);
+void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -119,6 +130,8 @@ static inline int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
 	return 0;
 }
+
+static inline void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu) {}
 
 static inline int kvm_vsm_faultin(struct kvm_vcpu *vcpu,
 				  struct kvm_page_fault *fault)

@@ -11,6 +11,7 @@
  * is saved, the other's loaded, and the MMU context reset so that the
  * vCPU runs on the roots, and with the protections, of its new VTL.
  */
+#include <linux/bitfield.h>
 #include <linux/kvm_host.h>
 #include <linux/kvm_vtl_store.h>
 #include <linux/unaligned.h>
@@ -19,6 +20,7 @@
 #include "hyperv_vsm.h"
 #include "hyperv_vsm_decode.h"
 #include "kvm_cache_regs.h"
+#include "kvm_emulate.h"
 #include "mmu.h"
 #include "x86.h"
 
@@ -46,6 +48,26 @@ static const struct {
 	VSM_MSR(MSR_IA32_CR_PAT, pat),
 	VSM_MSR(MSR_TSC_AUX, tsc_aux),
 	VSM_MSR(HV_X64_MSR_VP_ASSIST_PAGE, vp_assist),
+	/* The SynIC; SCONTROL first, so that it is enabled for the SINTs. */
+	VSM_MSR(HV_X64_MSR_SCONTROL, scontrol),
+	VSM_MSR(HV_X64_MSR_SIEFP, siefp),
+	VSM_MSR(HV_X64_MSR_SIMP, simp),
+	VSM_MSR(HV_X64_MSR_SINT0, sint[0]),
+	VSM_MSR(HV_X64_MSR_SINT1, sint[1]),
+	VSM_MSR(HV_X64_MSR_SINT2, sint[2]),
+	VSM_MSR(HV_X64_MSR_SINT3, sint[3]),
+	VSM_MSR(HV_X64_MSR_SINT4, sint[4]),
+	VSM_MSR(HV_X64_MSR_SINT5, sint[5]),
+	VSM_MSR(HV_X64_MSR_SINT6, sint[6]),
+	VSM_MSR(HV_X64_MSR_SINT7, sint[7]),
+	VSM_MSR(HV_X64_MSR_SINT8, sint[8]),
+	VSM_MSR(HV_X64_MSR_SINT9, sint[9]),
+	VSM_MSR(HV_X64_MSR_SINT10, sint[10]),
+	VSM_MSR(HV_X64_MSR_SINT11, sint[11]),
+	VSM_MSR(HV_X64_MSR_SINT12, sint[12]),
+	VSM_MSR(HV_X64_MSR_SINT13, sint[13]),
+	VSM_MSR(HV_X64_MSR_SINT14, sint[14]),
+	VSM_MSR(HV_X64_MSR_SINT15, sint[15]),
 #undef VSM_MSR
 };
 
@@ -195,6 +217,8 @@ static void kvm_vsm_seg(struct kvm_segment *k,
 static void kvm_vsm_from_context(struct kvm_vsm_vtl_state *s,
 				 const struct hv_init_vp_context *ctx)
 {
+	int i;
+
 	memset(s, 0, sizeof(*s));
 	s->rip = ctx->rip;
 	s->rsp = ctx->rsp;
@@ -217,6 +241,10 @@ static void kvm_vsm_from_context(struct kvm_vsm_vtl_state *s,
 	s->cr4 = ctx->cr4;
 	s->pat = ctx->msr_cr_pat;
 	s->dr7 = DR7_FIXED_1;
+	/* The SynIC as KVM activates it: enabled, every SINT masked. */
+	s->scontrol = HV_SYNIC_CONTROL_ENABLE;
+	for (i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+		s->sint[i] = HV_SYNIC_SINT_MASKED;
 }
 
 static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
@@ -737,4 +765,162 @@ int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
 		return kvm_vsm_load(vcpu, s, NULL) ? -EINVAL : 0;
 	vcpu->arch.vsm->state[s->vtl] = *s;
 	return 0;
+}
+
+/**
+ * kvm_hv_vsm_queue_intercept - make a denied access a secure intercept
+ * @vcpu: the vCPU, in a page fault at its active VTL
+ * @gpa: the faulting guest physical address
+ * @access: HV_INTERCEPT_ACCESS_READ, _WRITE or _EXECUTE
+ * @vtl: the receiving VTL: the lowest VTL above the active one whose layer
+ *	denies the access
+ *
+ * The intercept is delivered, before the vCPU next enters the guest, if
+ * VTL @vtl is enabled on the vCPU and has its SynIC and message page
+ * enabled, and no event is being delivered (an intercept during event
+ * delivery would need the higher VTL to re-inject it).
+ *
+ * Return: true if queued; false to exit to userspace instead.
+ */
+bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
+				u8 vtl)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	struct kvm_vsm_vtl_state *s = &v->state[vtl];
+
+	if (!(v->vtls & BIT(vtl)) || !(s->scontrol & HV_SYNIC_CONTROL_ENABLE) ||
+	    !(s->simp & HV_SYNIC_SIMP_ENABLE) ||
+	    kvm_event_needs_reinjection(vcpu))
+		return false;
+
+	v->intercept.gpa = gpa;
+	v->intercept.access = access;
+	v->intercept.vtl = vtl;
+	kvm_make_request(KVM_REQ_HV_VSM_INTERCEPT, vcpu);
+	return true;
+}
+
+static u16 kvm_vsm_exec_state(struct kvm_vcpu *vcpu)
+{
+	u16 st = kvm_x86_call(get_cpl)(vcpu) & HV_X64_EXEC_STATE_CPL;
+
+	if (is_protmode(vcpu))
+		st |= HV_X64_EXEC_STATE_CR0_PE;
+	if (kvm_read_cr0_bits(vcpu, X86_CR0_AM))
+		st |= HV_X64_EXEC_STATE_CR0_AM;
+	if (is_long_mode(vcpu))
+		st |= HV_X64_EXEC_STATE_EFER_LMA;
+	if (vcpu->arch.dr7 & DR7_BP_EN_MASK)
+		st |= HV_X64_EXEC_STATE_DEBUG_ACTIVE;
+	if (kvm_x86_call(get_interrupt_shadow)(vcpu))
+		st |= HV_X64_EXEC_STATE_INTR_SHADOW;
+	return st | FIELD_PREP(HV_X64_EXEC_STATE_VTL, vcpu->arch.vtl);
+}
+
+/*
+ * The instruction at RIP: up to 16 bytes as the vCPU's paging maps them,
+ * and its length as KVM's decoder sees it (0 if it cannot decode it).
+ */
+static void kvm_vsm_insn(struct kvm_vcpu *vcpu,
+			 struct hv_vsm_memory_intercept *mi)
+{
+	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
+	unsigned long rip = kvm_get_linear_rip(vcpu);
+	unsigned int n = sizeof(mi->instruction_bytes);
+	struct x86_exception e;
+
+	if (kvm_read_guest_virt(vcpu, rip, mi->instruction_bytes, n, &e)) {
+		n = min_t(unsigned int, n, PAGE_SIZE - offset_in_page(rip));
+		if (kvm_read_guest_virt(vcpu, rip, mi->instruction_bytes, n, &e))
+			n = 0;
+	}
+	mi->instruction_byte_count = n;
+	if (n && x86_decode_emulated_instruction(vcpu, 0, mi->instruction_bytes,
+						 n) == EMULATION_OK)
+		mi->header.instruction_length_cr8 = (ctxt->_eip - ctxt->eip) & 0xf;
+}
+
+/* Write @msg to @vtl's intercept SINT slot, or flag a message pending. */
+static void kvm_vsm_post_message(struct kvm_vcpu *vcpu, u64 simp,
+				 struct hv_message *msg)
+{
+	gpa_t slot = (simp & PAGE_MASK) +
+		     HV_SYNIC_INTERCEPTION_SINT * sizeof(*msg);
+	struct hv_message_header h;
+
+	if (kvm_vcpu_read_guest(vcpu, slot, &h, sizeof(h)))
+		return;
+	if (h.message_type == HVMSG_NONE) {
+		kvm_vcpu_write_guest(vcpu, slot, msg, sizeof(*msg));
+	} else if (!h.message_flags.msg_pending) {
+		h.message_flags.msg_pending = 1;
+		kvm_vcpu_write_guest(vcpu, slot, &h, sizeof(h));
+	}
+}
+
+/**
+ * kvm_hv_vsm_deliver_intercept - KVM_REQ_HV_VSM_INTERCEPT
+ * @vcpu: the vCPU, before guest entry
+ *
+ * Builds the HvX64MemoryInterceptMessage of the queued access from the
+ * lower VTL's state, which stays at the faulting instruction, switches the
+ * vCPU to the receiving VTL and places the message in that VTL's VP assist
+ * page (intercept_message, vtl_entry_reason = HV_VTL_ENTRY_INTERCEPT) and
+ * in SINT0's slot of its SynIC message page. When the higher VTL returns,
+ * the lower one retries the access.
+ */
+void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u8 from = vcpu->arch.vtl, to = v->intercept.vtl;
+	u32 reason = HV_VTL_ENTRY_INTERCEPT;
+	struct hv_vsm_memory_intercept *mi;
+	struct hv_message msg = {};
+	struct kvm_segment cs;
+	gpa_t gpa;
+
+	/* Userspace changed the VTLs since: the access faults again. */
+	if (to <= from || !(v->vtls & BIT(to)))
+		return;
+
+	msg.header.message_type = HVMSG_GPA_INTERCEPT;
+	msg.header.payload_size = sizeof(*mi);
+	mi = (struct hv_vsm_memory_intercept *)msg.u.payload;
+	mi->header.vp_index = kvm_hv_get_vpindex(vcpu);
+	mi->header.instruction_length_cr8 = (kvm_get_cr8(vcpu) & 0xf) << 4;
+	mi->header.intercept_access_type = v->intercept.access;
+	mi->header.execution_state = kvm_vsm_exec_state(vcpu);
+	kvm_get_segment(vcpu, &cs, VCPU_SREG_CS);
+	mi->header.cs.base = cs.base;
+	mi->header.cs.limit = cs.limit;
+	mi->header.cs.selector = cs.selector;
+	mi->header.cs.segment_type = cs.type;
+	mi->header.cs.non_system_segment = cs.s;
+	mi->header.cs.descriptor_privilege_level = cs.dpl;
+	mi->header.cs.present = cs.present;
+	mi->header.cs.available = cs.avl;
+	mi->header.cs._long = cs.l;
+	mi->header.cs._default = cs.db;
+	mi->header.cs.granularity = cs.g;
+	mi->header.rip = kvm_rip_read(vcpu);
+	mi->header.rflags = kvm_get_rflags(vcpu);
+	mi->cache_type = HV_CACHE_TYPE_X64_WRITEBACK;
+	mi->guest_physical_address = v->intercept.gpa;
+	kvm_vsm_insn(vcpu, mi);
+
+	kvm_vsm_save(vcpu, &v->state[from]);
+	vcpu->arch.vtl = to;
+	kvm_vsm_load(vcpu, &v->state[to], &v->state[from]);
+	v->intercepts++;
+
+	gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);
+	if (gpa != INVALID_GPA) {
+		kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_INTERCEPT_MESSAGE,
+				     &msg, sizeof(msg));
+		kvm_vcpu_write_guest(vcpu, gpa +
+				     offsetof(struct hv_vp_assist_page,
+					      vtl_entry_reason),
+				     &reason, sizeof(reason));
+	}
+	kvm_vsm_post_message(vcpu, v->state[to].simp, &msg);
 }

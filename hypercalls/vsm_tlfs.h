@@ -137,4 +137,53 @@ struct hv_vsm_reg_value {
 	u64 hi;
 } __packed;
 
+/* Intercept header: access types and HV_X64_VP_EXECUTION_STATE bits. */
+#define HV_INTERCEPT_ACCESS_READ		0
+#define HV_INTERCEPT_ACCESS_WRITE		1
+#define HV_INTERCEPT_ACCESS_EXECUTE		2
+
+#define HV_X64_EXEC_STATE_CPL			GENMASK(1, 0)
+#define HV_X64_EXEC_STATE_CR0_PE		BIT(2)
+#define HV_X64_EXEC_STATE_CR0_AM		BIT(3)
+#define HV_X64_EXEC_STATE_EFER_LMA		BIT(4)
+#define HV_X64_EXEC_STATE_DEBUG_ACTIVE		BIT(5)
+#define HV_X64_EXEC_STATE_INTR_PENDING		BIT(6)
+#define HV_X64_EXEC_STATE_VTL			GENMASK(10, 7)
+#define HV_X64_EXEC_STATE_INTR_SHADOW		BIT(12)
+
+/* HV_CACHE_TYPE of guest RAM. */
+#define HV_CACHE_TYPE_X64_WRITEBACK		6
+
+/* HvX64MemoryInterceptMessage access_info: the GVA is valid. */
+#define HV_MEMORY_ACCESS_GVA_VALID		BIT(0)
+
+/* HV_X64_INTERCEPT_MESSAGE_HEADER, 0x28 bytes. */
+struct hv_vsm_intercept_header {
+	u32 vp_index;
+	u8 instruction_length_cr8;	/* length:4, cr8:4 */
+	u8 intercept_access_type;
+	u16 execution_state;
+	struct hv_x64_segment_register cs;
+	u64 rip;
+	u64 rflags;
+} __packed;
+
+/* HV_X64_MEMORY_INTERCEPT_MESSAGE, the payload of HVMSG_GPA_INTERCEPT. */
+struct hv_vsm_memory_intercept {
+	struct hv_vsm_intercept_header header;
+	u32 cache_type;
+	u8 instruction_byte_count;
+	u8 access_info;
+	u16 tpr_priority;
+	u64 guest_virtual_address;
+	u64 guest_physical_address;
+	u8 instruction_bytes[16];
+} __packed;
+
+/* Where the VP assist page keeps the intercept message (256 bytes). */
+#define HV_VP_ASSIST_INTERCEPT_MESSAGE		0x70
+
+/* The SynIC message slot of intercepts. */
+#define HV_SYNIC_INTERCEPTION_SINT		0
+
 #endif /* __HYPERV_VSM_TLFS_H */

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vsm_intercept_test: secure intercepts, delivered in KVM.
+ *
+ * VTL1 enables its VP assist page and SynIC on each of two vCPUs and
+ * protects pages from VTL0. VTL0 then reads, writes and executes them, on
+ * both vCPUs at once: each denied access switches the VP to VTL1 with
+ * vtl_entry_reason Intercept and an HvX64MemoryInterceptMessage in the VP
+ * assist page and in SINT0's message slot; VTL1 checks every field, grants
+ * access with HvModifyVtlProtectionMask and returns, and VTL0's retried
+ * access succeeds with its registers intact. Allowed accesses take no
+ * intercept. With VTL1's SynIC disabled, a denied access exits to
+ * userspace with KVM_EXIT_MEMORY_FAULT instead.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvm_util.h"
+#include "hyperv.h"
+#include "processor.h"
+#include "test_util.h"
+#include "vsm_guest.h"
+
+#define PG		4096ULL
+#define TEST_SLOT	1
+#define TEST_GPA	BIT_ULL(30)
+#define TEST_PAGES	8
+#define PAGE_GPA(i)	(TEST_GPA + (i) * PG)
+
+#define MSG_GPA_INTERCEPT	0x80000001
+#define ENTRY_VTL_CALL		1
+#define ENTRY_INTERCEPT		3
+
+enum { OP_READ, OP_WRITE, OP_EXEC };
+enum { CMD_NONE, CMD_SYNIC_OFF };
+
+/* The GPRs of VTL0 while VTL1 runs, but RSP (private to each VTL). */
+struct gprs {
+	u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct msg {
+	u32 type;
+	u8 payload_size;
+	u8 flags;
+	u16 rsvd;
+	u64 sender;
+	/* HvX64MemoryInterceptMessage */
+	u32 vp_index;
+	u8 insn_len_cr8;
+	u8 access;
+	u16 exec_state;
+	struct hv_seg cs;
+	u64 rip;
+	u64 rflags;
+	u32 cache_type;
+	u8 insn_count;
+	u8 access_info;
+	u16 tpr;
+	u64 gva;
+	u64 gpa;
+	u8 insn[16];
+	u8 rest[256 - 16 - 80];
+} __packed;
+
+static struct {
+	u64 hcall_gpa, hcall_gva;
+	u64 in_gpa[2], in_gva[2];
+	u64 assist_gpa[2][2], assist_gva[2][2];
+	u64 simp_gpa[2], simp_gva[2];
+	struct enable_vp_vtl ctx[2];
+	struct gprs vtl0[2];
+	struct {
+		u64 gpa, rip;
+		u8 access, len;
+	} expect[2];
+	u64 intercepts[2];
+	int cmd[2];
+	u64 code_offsets;
+} g;
+
+/* The accesses, with known RIPs and lengths. */
+static __attribute__((naked)) u64 vtl0_read(u64 *p)
+{
+	asm volatile("mov (%rdi), %rax\n\t"	/* 48 8b 07 */
+		     "ret");
+}
+
+static __attribute__((naked)) void vtl0_write(u64 *p)
+{
+	asm volatile("movq $0x5a, (%rdi)\n\t"	/* 48 c7 07 5a 00 00 00 */
+		     "ret");
+}
+
+/*
+ * Leave VTL1 for VTL0 with VTL0's GPRs from @r (RAX and RCX through the
+ * VP assist page), and on the next entry save VTL0's GPRs into @r again.
+ * VTL1's callee-saved registers live on its own stack meanwhile.
+ */
+static __attribute__((naked)) void vtl1_leave(u64 entry, struct gprs *r)
+{
+	asm volatile("push %rbx\n\t"
+		     "push %rbp\n\t"
+		     "push %r12\n\t"
+		     "push %r13\n\t"
+		     "push %r14\n\t"
+		     "push %r15\n\t"
+		     "push %rsi\n\t"
+		     "push %rdi\n\t"
+		     "mov 16(%rsi), %rdx\n\t"
+		     "mov 24(%rsi), %rbx\n\t"
+		     "mov 32(%rsi), %rbp\n\t"
+		     "mov 48(%rsi), %rdi\n\t"
+		     "mov 56(%rsi), %r8\n\t"
+		     "mov 64(%rsi), %r9\n\t"
+		     "mov 72(%rsi), %r10\n\t"
+		     "mov 80(%rsi), %r11\n\t"
+		     "mov 88(%rsi), %r12\n\t"
+		     "mov 96(%rsi), %r13\n\t"
+		     "mov 104(%rsi), %r14\n\t"
+		     "mov 112(%rsi), %r15\n\t"
+		     "mov 40(%rsi), %rsi\n\t"
+		     "pop %rax\n\t"
+		     "xor %ecx, %ecx\n\t"
+		     "call *%rax\n\t"
+		     /* Entered again: every GPR but RSP is VTL0's. */
+		     "xchg %rsi, (%rsp)\n\t"
+		     "mov %rax, 0(%rsi)\n\t"
+		     "mov %rcx, 8(%rsi)\n\t"
+		     "mov %rdx, 16(%rsi)\n\t"
+		     "mov %rbx, 24(%rsi)\n\t"
+		     "mov %rbp, 32(%rsi)\n\t"
+		     "mov %rdi, 48(%rsi)\n\t"
+		     "mov %r8, 56(%rsi)\n\t"
+		     "mov %r9, 64(%rsi)\n\t"
+		     "mov %r10, 72(%rsi)\n\t"
+		     "mov %r11, 80(%rsi)\n\t"
+		     "mov %r12, 88(%rsi)\n\t"
+		     "mov %r13, 96(%rsi)\n\t"
+		     "mov %r14, 104(%rsi)\n\t"
+		     "mov %r15, 112(%rsi)\n\t"
+		     "pop %rax\n\t"
+		     "mov %rax, 40(%rsi)\n\t"
+		     "pop %r15\n\t"
+		     "pop %r14\n\t"
+		     "pop %r13\n\t"
+		     "pop %r12\n\t"
+		     "pop %rbp\n\t"
+		     "pop %rbx\n\t"
+		     "ret");
+}
+
+static u64 vp(void)
+{
+	return rdmsr(HV_X64_MSR_VP_INDEX);
+}
+
+static u64 entry(int ret)
+{
+	return g.hcall_gva + (g.code_offsets >> (ret ? 12 : 0) & 0xfff);
+}
+
+static u64 modify(u64 v, u64 gpn, u8 prot)
+{
+	u64 *in = (u64 *)g.in_gva[v];
+
+	in[0] = SELF;
+	in[1] = prot;
+	in[2] = gpn;
+	return vsm_hcall(HVCALL_MODIFY_VTL_PROT | REPS(1), g.in_gpa[v], 0);
+}
+
+static void check_intercept(u64 v, const struct msg *m)
+{
+	const struct msg *slot = (const struct msg *)g.simp_gva[v];
+	u16 cs;
+
+	GUEST_ASSERT_EQ(m->type, MSG_GPA_INTERCEPT);
+	GUEST_ASSERT_EQ(m->payload_size, 80);
+	GUEST_ASSERT(!memcmp(m, slot, sizeof(*m)));
+	GUEST_ASSERT_EQ(m->vp_index, v);
+	GUEST_ASSERT_EQ(m->access, g.expect[v].access);
+	GUEST_ASSERT_EQ(m->rip, g.expect[v].rip);
+	GUEST_ASSERT_EQ(m->insn_len_cr8 & 0xf, g.expect[v].len);
+	GUEST_ASSERT_EQ(m->gpa, g.expect[v].gpa);
+	/* CPL 0, CR0.PE, EFER.LMA, VTL0. */
+	GUEST_ASSERT_EQ(m->exec_state & 0x797, 0x14);
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	GUEST_ASSERT_EQ(m->cs.selector, cs);
+	GUEST_ASSERT(m->rflags & 0x2);
+	GUEST_ASSERT_EQ(m->cache_type, 6);
+	GUEST_ASSERT_EQ(m->insn_count, 16);
+	GUEST_ASSERT(!memcmp(m->insn, (void *)m->rip, g.expect[v].len));
+	GUEST_ASSERT_EQ(m->access_info, 0);
+}
+
+/* VTL1 of either VP: set up on the first entry, then serve entries. */
+void vtl1_main(void)
+{
+	u64 v = vp(), gpn;
+	struct assist *a = (void *)g.assist_gva[v][1];
+	struct msg *slot = (struct msg *)g.simp_gva[v];
+	int i;
+
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[v][1] | 1);
+	wrmsr(HV_X64_MSR_SCONTROL, 1);
+	wrmsr(HV_X64_MSR_SIMP, g.simp_gpa[v] | 1);
+	if (v == 0) {
+		u64 *in = (u64 *)g.in_gva[0];
+		struct enable_vp_vtl *e = (void *)in;
+
+		in[0] = SELF;
+		in[1] = (u32)-2;
+		memset(&in[2], 0, 32);
+		in[2] = REG_PARTITION_CONFIG;
+		in[4] = CONFIG_ENABLE | CONFIG_MASK(M_RWX);
+		GUEST_ASSERT_EQ(vsm_hcall(HVCALL_SET_VP_REGS | REPS(1),
+					  g.in_gpa[0], 0), REPS(1));
+		/* Per VP: none, R, RW, RX. */
+		for (i = 0; i < TEST_PAGES; i++) {
+			static const u8 prot[] = { 0, M_R, M_R | M_W, M_R | M_X };
+
+			gpn = PAGE_GPA(i) >> 12;
+			GUEST_ASSERT_EQ(modify(0, gpn, prot[i % 4]), REPS(1));
+		}
+		*e = g.ctx[1];
+		e->vp_index = 1;
+		e->vtl = 1;
+		GUEST_ASSERT_EQ(vsm_hcall(HVCALL_ENABLE_VP_VTL_, g.in_gpa[0], 0),
+				0);
+	}
+
+	for (;;) {
+		a->ret_rax = g.vtl0[v].rax;
+		a->ret_rcx = g.vtl0[v].rcx;
+		a->entry_reason = 0;
+		vtl1_leave(entry(1), &g.vtl0[v]);
+
+		if (a->entry_reason == ENTRY_INTERCEPT) {
+			check_intercept(v, (void *)((u8 *)a + 0x70));
+			slot->type = 0;
+			wrmsr(HV_X64_MSR_EOM, 0);
+			gpn = g.expect[v].gpa >> 12;
+			GUEST_ASSERT_EQ(modify(v, gpn, M_RWX), REPS(1));
+			g.intercepts[v]++;
+			continue;
+		}
+		GUEST_ASSERT_EQ(a->entry_reason, ENTRY_VTL_CALL);
+		if (g.cmd[v] == CMD_SYNIC_OFF) {
+			wrmsr(HV_X64_MSR_SCONTROL, 0);
+			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v) >> 12, 0),
+					REPS(1));
+		}
+	}
+}
+
+static void touch(u64 v, int page, int op, bool intercept)
+{
+	u64 *p = (u64 *)PAGE_GPA(page), before = READ_ONCE(g.intercepts[v]);
+
+	g.expect[v].access = op;
+	g.expect[v].gpa = PAGE_GPA(page);
+	switch (op) {
+	case OP_READ:
+		g.expect[v].rip = (u64)vtl0_read;
+		g.expect[v].len = 3;
+		GUEST_ASSERT_EQ(vtl0_read(p), 0xc3c3c3c3c3c3c3c3ULL);
+		break;
+	case OP_WRITE:
+		g.expect[v].gpa += 8;
+		g.expect[v].rip = (u64)vtl0_write;
+		g.expect[v].len = 7;
+		vtl0_write(p + 1);
+		GUEST_ASSERT_EQ(READ_ONCE(p[1]), 0x5a);
+		break;
+	case OP_EXEC:
+		g.expect[v].rip = (u64)p;
+		g.expect[v].len = 1;
+		((void (*)(void))p)();
+		break;
+	}
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), before + intercept);
+}
+
+static void guest_code(void)
+{
+	u64 v = vp(), rcx, *in;
+	int base = 4 * v;
+
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[v][0] | 1);
+	if (v == 0) {
+		wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+		wrmsr(HV_X64_MSR_HYPERCALL, g.hcall_gpa | 1);
+		in = (u64 *)g.in_gva[0];
+		in[0] = SELF;
+		in[1] = 1;
+		GUEST_ASSERT_EQ(vsm_hcall(HVCALL_ENABLE_PART_VTL, g.in_gpa[0], 0),
+				0);
+		memcpy(in, &g.ctx[0], sizeof(g.ctx[0]));
+		GUEST_ASSERT_EQ(vsm_hcall(HVCALL_ENABLE_VP_VTL_, g.in_gpa[0], 0),
+				0);
+	}
+	/* First entry of this VP's VTL1: its set-up. */
+	vsm_switch(entry(0), 0, &rcx);
+	GUEST_SYNC(1);
+
+	touch(v, base + 0, OP_READ, true);
+	touch(v, base + 1, OP_READ, false);
+	touch(v, base + 1, OP_WRITE, true);
+	touch(v, base + 2, OP_WRITE, false);
+	touch(v, base + 2, OP_EXEC, true);
+	touch(v, base + 3, OP_READ, false);
+	touch(v, base + 3, OP_EXEC, false);
+	touch(v, base + 3, OP_WRITE, true);
+	/* Granted pages take no more intercepts. */
+	touch(v, base + 0, OP_READ, false);
+	touch(v, base + 1, OP_WRITE, false);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
+
+	/* VTL1's SynIC off: the next denied access goes to userspace. */
+	g.cmd[v] = CMD_SYNIC_OFF;
+	vsm_switch(entry(0), 0, &rcx);
+	GUEST_SYNC(2);
+	vtl0_read((u64 *)PAGE_GPA(base));
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
+	GUEST_DONE();
+}
+
+static u64 run_to_ucall(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	/* SynIC register writes tell userspace (KVM_EXIT_HYPERV_SYNIC). */
+	do {
+		vcpu_run(vcpu);
+	} while (vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
+		 vcpu->run->hyperv.type == KVM_EXIT_HYPERV_SYNIC);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		return uc.args[1];
+	case UCALL_DONE:
+		return 0;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+	return 0;
+}
+
+/* After set-up: the accesses, then the userspace fallback. */
+static void *run_vp(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct kvm_vtl_protection p = {
+		.address = PAGE_GPA(4 * vcpu->id), .size = PG, .vtl = 1,
+		.prot = M_RWX,
+	};
+	int r;
+
+	TEST_ASSERT_EQ(run_to_ucall(vcpu), 2);
+	do {
+		r = __vcpu_run(vcpu);
+	} while (!r && vcpu->run->exit_reason == KVM_EXIT_HYPERV);
+	TEST_ASSERT(r == -1 && errno == EFAULT &&
+		    vcpu->run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
+		    vcpu->run->memory_fault.gpa == p.address &&
+		    vcpu->run->memory_fault.flags ==
+		    (KVM_MEMORY_EXIT_FLAG_READ | KVM_MEMORY_EXIT_FLAG_VTL),
+		    "VP %u with VTL1's SynIC off: want a memory fault exit, got %d errno %d exit %u",
+		    vcpu->id, r, errno, vcpu->run->exit_reason);
+	vm_ioctl(vcpu->vm, KVM_SET_VTL_PROTECTION, &p);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu), 0);
+	return NULL;
+}
+
+int main(void)
+{
+	struct kvm_vcpu *vcpus[2];
+	pthread_t threads[2];
+	struct kvm_vsm_vtl_state s;
+	struct kvm_vm *vm;
+	u64 stack;
+	int i;
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_VSM));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_SYNIC2));
+
+	vm = vm_create(2);
+	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
+	for (i = 0; i < 2; i++) {
+		vcpus[i] = vm_vcpu_add(vm, i, guest_code);
+		vcpu_set_hv_cpuid(vcpus[i]);
+		vcpu_enable_cap(vcpus[i], KVM_CAP_HYPERV_SYNIC2, 0);
+	}
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_PAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
+	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
+	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+	for (i = 0; i < 2; i++) {
+		g.in_gva[i] = vsm_alloc_page(vm, &g.in_gpa[i]);
+		g.assist_gva[i][0] = vsm_alloc_page(vm, &g.assist_gpa[i][0]);
+		g.assist_gva[i][1] = vsm_alloc_page(vm, &g.assist_gpa[i][1]);
+		g.simp_gva[i] = vsm_alloc_page(vm, &g.simp_gpa[i]);
+		stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
+		vsm_make_ctx(vcpus[i], &g.ctx[i], stack);
+		g.ctx[i].vtl = 1;
+	}
+	/* The code page offsets, as HvRegisterVsmCodePageOffsets says. */
+	g.code_offsets = 0x10 | 0x20 << 12;
+	sync_global_to_guest(vm, g);
+
+	ksft_print_header();
+	ksft_set_plan(2);
+
+	/* VP 0 enables VTL1 and sets it up, VP 1's VTL1 too; then both. */
+	TEST_ASSERT_EQ(run_to_ucall(vcpus[0]), 1);
+	TEST_ASSERT_EQ(run_to_ucall(vcpus[1]), 1);
+	for (i = 0; i < 2; i++)
+		pthread_create(&threads[i], NULL, run_vp, vcpus[i]);
+	for (i = 0; i < 2; i++)
+		pthread_join(threads[i], NULL);
+
+	sync_global_from_guest(vm, g);
+	TEST_ASSERT(g.intercepts[0] == 4 && g.intercepts[1] == 4,
+		    "intercepts: VP 0 %lu, VP 1 %lu, want 4 each",
+		    g.intercepts[0], g.intercepts[1]);
+	ksft_test_result_pass("4 exact intercepts per VP, 2 VPs at once\n");
+
+	/* VTL1's SynIC is part of its private state. */
+	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
+	vcpu_ioctl(vcpus[0], KVM_GET_VSM_VTL_STATE, &s);
+	TEST_ASSERT(s.simp == (g.simp_gpa[0] | 1) && s.scontrol == 0,
+		    "VTL1 SynIC: simp 0x%llx scontrol 0x%llx", s.simp,
+		    s.scontrol);
+	s.vtl = 0;
+	vcpu_ioctl(vcpus[0], KVM_GET_VSM_VTL_STATE, &s);
+	TEST_ASSERT(s.simp == 0 && s.scontrol == 1,
+		    "VTL0 SynIC: simp 0x%llx scontrol 0x%llx", s.simp,
+		    s.scontrol);
+	ksft_test_result_pass("SynIC off in VTL1: KVM_EXIT_MEMORY_FAULT; SynIC per VTL\n");
+	kvm_vm_free(vm);
+	ksft_finished();
+}
