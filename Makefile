@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench-store bench-mmu bench-hcall clean distclean help
+	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help
 
 all: kernel vmm
 
@@ -26,6 +26,7 @@ help:
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
+	@echo "make bench        VTL protection microbenchmarks: in KVM, through the VMM, memslot churn (JSON, PNG)"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
 	@echo "make bench-hcall  in-kernel HvModifyVtlProtectionMask and VTL switch (test VM)"
@@ -45,14 +46,24 @@ kernel: tree
 headers: kernel
 	@$(TOP)/kernel/tree.sh headers
 
-selftests: headers
+selftests: headers vmm
 	@$(RIG)/selftests.sh
+
+# The VMM, static for the test VM, and its guest: a flat image at 1 MiB.
+GUEST_CFLAGS := -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -nostdlib -static -no-pie \
+	-Wl,-T,$(TOP)/vmm/guest/guest.lds -Wl,--build-id=none \
+	-Wl,--no-warn-rwx-segments
 
 vmm: headers
 	@mkdir -p $(BUILD)/vmm
-	@echo "==> vmm: building build/vmm/vmm"
-	@gcc -O2 -Wall -Wextra -Werror -static -isystem $(KOUT)/usr/include \
-		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c
+	@echo "==> vmm: building build/vmm/vmm and build/vmm/replay.bin"
+	@gcc -O2 -Wall -Wextra -Werror -static -pthread \
+		-isystem $(KOUT)/usr/include -I$(TOP)/vmm \
+		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c $(TOP)/vmm/options.c
+	@gcc $(GUEST_CFLAGS) -o $(BUILD)/vmm/replay.elf $(TOP)/vmm/guest/replay.c
+	@objcopy -O binary $(BUILD)/vmm/replay.elf $(BUILD)/vmm/replay.bin
 
 check-unit: deps-unit
 	@$(TOP)/kernel/tree.sh prepare
@@ -81,8 +92,26 @@ bench-hcall: selftests
 
 RUN_ARGS ?= --vcpus 2
 
+# make bench: one boot of the test VM, the three paths of a protection
+# change and the two VTL switches; the memslot path is bounded by KVM's
+# memslots and by its cost, so it runs on fewer pages.
+BENCH_PAGES ?= 100000
+BENCH_MEMSLOT_PAGES ?= 2000
+BENCH_TRIPS ?= 1000
+BENCH_JOB := vmm --vcpus 1 --json --bench kernel --pages $(BENCH_PAGES) \
+		--trips $(BENCH_TRIPS) /rig/bin/replay.bin; \
+	vmm --vcpus 1 --json --bench vmm --pages $(BENCH_PAGES) --trips 0 \
+		/rig/bin/replay.bin; \
+	vmm --vcpus 1 --json --bench memslot --pages $(BENCH_MEMSLOT_PAGES) \
+		--trips 0 /rig/bin/replay.bin
+
 run: kernel vmm
 	@RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
+
+bench: kernel vmm
+	@$(RIG)/deps.sh bench
+	@VMM_BUDGET=1500 VMM_JOB="$(BENCH_JOB)" $(RIG)/vm.sh run
+	@$(RIG)/bench-report.sh $(BUILD)/logs/vm-run-$(KCONFIG).log $(BUILD)/bench
 
 series:
 	@$(TOP)/kernel/tree.sh series

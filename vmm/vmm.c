@@ -1,234 +1,726 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmm: the project's small VMM. For now it runs a smoke guest: a real-mode
- * program that prints through an I/O port, touches memory through MMIO and
- * halts, one per vCPU, and reports every exit it handled.
+ * vmm: the project's small VMM. It creates a VM with Hyper-V
+ * enlightenments, the SynIC and VSM (KVM_CAP_HYPERV_VSM), loads a guest
+ * image (vmm/guest: the VBS boot replay), starts it in long mode on N
+ * vCPUs, handles the exits that belong to userspace and prints what the
+ * guest measured.
+ *
+ * Userspace's part: guest output and completion (I/O ports); a denied
+ * access no VTL could take as an intercept (KVM_EXIT_MEMORY_FAULT: the VMM
+ * grants it); in bench mode the protection changes of the userspace path
+ * (an extended hypercall, applied with KVM_SET_VTL_PROTECTION per range or
+ * by memslot churn) and the VTL switch done by the VMM with
+ * KVM_GET/SET_VSM_VTL_STATE and KVM_SET_VSM_STATE.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#define GUEST_LOAD	0x1000
-#define PORT_CONSOLE	0xe9
-#define MMIO_ADDR	0xd0000000ULL	/* not backed by a memslot */
+#include "options.h"
+#include "vsm_boot.h"
+
+#define PG		4096ull
+#define MEM_SLOT	0
+#define DATA_SLOT	1
+#define MAX_SLOTS	32764
 
 struct vcpu {
+	int id;
 	int fd;
 	struct kvm_run *run;
-	unsigned long io_exits, mmio_exits;
+	pthread_t thread;
+	uint64_t user_faults;	/* denied accesses handled here */
+	uint64_t vmm_exits;	/* userspace protection hypercalls */
+	struct kvm_vsm_vtl_state vtl[2];	/* the VMM's own copies */
+	int have_vtl[2];
 	char line[128];
 	size_t len;
 };
 
+/* A memslot of the memslot-churn path: [gfn, gfn + npages). */
+struct slot {
+	uint64_t gfn, npages;
+	uint32_t id;
+	int readonly;
+};
+
+static struct {
+	struct vmm_opts o;
+	int kvm, vm;
+	uint8_t *mem;
+	uint64_t mem_size;
+	struct vsm_boot *boot;
+	struct vcpu *vcpus;
+	int run_size;
+	unsigned int tsc_khz;
+	pthread_mutex_t lock;
+	/* the memslot-churn path */
+	struct slot *slots;
+	int nr_slots;
+	uint32_t next_id;
+	uint64_t slot_ops;
+} vmm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 static void die(const char *fmt, ...)
 {
+	int e = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	fputs("vmm: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	if (errno)
-		fprintf(stderr, ": %s", strerror(errno));
+	if (e)
+		fprintf(stderr, ": %s", strerror(e));
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(1);
 }
 
-/*
- * Real-mode guest: print "vcpu N: hello" on port 0xe9 (N in BL), read and
- * write one MMIO word, halt.
- */
-static const uint8_t smoke_code[] = {
-	0xbe, 0x1a, 0x10,		/* mov si, msg (0x101a) */
-	0xac,				/* .next: lodsb */
-	0x84, 0xc0,			/* test al, al */
-	0x74, 0x04,			/* jz .num */
-	0xe6, PORT_CONSOLE,		/* out 0xe9, al */
-	0xeb, 0xf7,			/* jmp .next */
-	0x88, 0xd8,			/* .num: mov al, bl */
-	0x04, '0',			/* add al, '0' */
-	0xe6, PORT_CONSOLE,		/* out 0xe9, al */
-	0xb0, '\n',			/* mov al, '\n' */
-	0xe6, PORT_CONSOLE,		/* out 0xe9, al */
-	0xe8, 0x0d, 0x00,		/* call mmio (0x1026) */
-	0xf4,				/* hlt */
-	'v', 'c', 'p', 'u', ' ', 0,	/* msg at 0x101a */
-	0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
-	/* mmio at 0x1026, through FS whose base is MMIO_ADDR */
-	0x64, 0x8b, 0x06, 0x00, 0x00,	/* mov ax, fs:[0] */
-	0x64, 0x89, 0x06, 0x04, 0x00,	/* mov fs:[4], ax */
-	0xc3,				/* ret */
-};
-
-static void usage(FILE *f)
+static int vm_ioctl(unsigned long req, void *arg, const char *what)
 {
-	fputs("usage: vmm [options]\n"
-	      "Run the smoke guest: each vCPU prints through port 0xe9, does an\n"
-	      "MMIO read and write, and halts.\n\n"
-	      "  -c, --vcpus N   vCPUs to run (1..8, default 1)\n"
-	      "  -m, --mem MIB   guest memory in MiB (1..4096, default 16)\n"
-	      "  -h, --help      this text\n", f);
+	int r = ioctl(vmm.vm, req, arg);
+
+	if (r < 0)
+		die("%s", what);
+	return r;
 }
 
-static long parse_num(const char *opt, const char *s, long lo, long hi)
+static void vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg,
+		       const char *what)
 {
-	char *end;
-	long v;
+	if (ioctl(v->fd, req, arg) < 0)
+		die("vCPU %d: %s", v->id, what);
+}
 
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-		errno = 0;
-		die("%s: '%s' is not a number in [%ld, %ld]", opt, s, lo, hi);
+static void check_caps(void)
+{
+	static const struct {
+		long cap;
+		int min;
+		const char *what;
+	} caps[] = {
+		{ KVM_CAP_HYPERV_VSM, 1, "KVM_CAP_HYPERV_VSM (the VSM series)" },
+		{ KVM_CAP_VTL_PROTECTION, 1, "KVM_CAP_VTL_PROTECTION" },
+		{ KVM_CAP_HYPERV_SYNIC2, 1, "KVM_CAP_HYPERV_SYNIC2" },
+		{ KVM_CAP_HYPERV_CPUID, 1, "KVM_CAP_HYPERV_CPUID" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int r = ioctl(vmm.kvm, KVM_CHECK_EXTENSION, caps[i].cap);
+
+		if (r < caps[i].min) {
+			errno = 0;
+			die("this kernel's KVM lacks %s", caps[i].what);
+		}
 	}
-	return v;
+	if (ioctl(vmm.kvm, KVM_CHECK_EXTENSION, KVM_CAP_HYPERV_VSM) <
+	    vmm.o.max_vtl) {
+		errno = 0;
+		die("KVM supports no VTL %d", vmm.o.max_vtl);
+	}
 }
 
-static void handle_io(struct vcpu *v)
+static void set_slot(uint32_t id, uint64_t gpa, uint64_t size, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = id, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)vmm.mem + gpa,
+	};
+
+	vm_ioctl(KVM_SET_USER_MEMORY_REGION, &r, "KVM_SET_USER_MEMORY_REGION");
+	vmm.slot_ops++;
+}
+
+/* Identity page tables (2M pages, 4 GiB), GDT, TSS, VTL1's context. */
+static void setup_memory(uint64_t entry)
+{
+	uint64_t *pml4 = (uint64_t *)(vmm.mem + VSM_PML4_GPA);
+	uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512, *gdt, i;
+	struct vsm_vp_context *c = &vmm.boot->ctx;
+
+	(void)entry;
+	pml4[0] = (VSM_PML4_GPA + PG) | 3;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (VSM_PML4_GPA + (2 + i) * PG) | 3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | 0x83;	/* present, writable, 2M */
+
+	gdt = (uint64_t *)(vmm.mem + VSM_GDT_GPA);
+	gdt[1] = 0x00af9b000000ffffull;		/* 64-bit code */
+	gdt[2] = 0x00cf93000000ffffull;		/* data */
+	gdt[3] = 0x0000890000000067ull |	/* 64-bit TSS, 16 bytes */
+		 (VSM_TSS_GPA & 0xffffff) << 16 |
+		 (VSM_TSS_GPA >> 24 & 0xff) << 56;
+	gdt[4] = VSM_TSS_GPA >> 32;
+
+	/* VTL1 starts in the same mode, on the same tables. */
+	c->rflags = 0x2;
+	c->cs = (struct vsm_seg){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
+	c->ds = (struct vsm_seg){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
+	c->es = c->ds;
+	c->fs = c->ds;
+	c->gs = c->ds;
+	c->ss = c->ds;
+	c->tr = (struct vsm_seg){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
+	c->ldtr = (struct vsm_seg){ 0, 0, 0, 0 };
+	c->gdtr.base = VSM_GDT_GPA;
+	c->gdtr.limit = 5 * 8 - 1;
+	c->efer = 0x500;			/* LME, LMA */
+	c->cr0 = 0x80050033;			/* PG, AM, WP, NE, ET, MP, PE */
+	c->cr3 = VSM_PML4_GPA;
+	c->cr4 = 0x620;				/* PAE, OSFXSR, OSXMMEXCPT */
+	c->pat = 0x0007040600070406ull;
+}
+
+static void seg(struct kvm_segment *k, const struct vsm_seg *h)
+{
+	k->base = h->base;
+	k->limit = h->limit;
+	k->selector = h->selector;
+	k->type = h->attributes & 0xf;
+	k->s = h->attributes >> 4 & 1;
+	k->dpl = h->attributes >> 5 & 3;
+	k->present = h->attributes >> 7 & 1;
+	k->avl = h->attributes >> 12 & 1;
+	k->l = h->attributes >> 13 & 1;
+	k->db = h->attributes >> 14 & 1;
+	k->g = h->attributes >> 15 & 1;
+	k->unusable = !k->present;
+}
+
+/* The host's CPUID with KVM's Hyper-V leaves for this vCPU, VSM included. */
+static void set_cpuid(struct vcpu *v)
+{
+	struct kvm_cpuid2 *sys, *hv, *all;
+	int n = 256, i, k = 0;
+
+	sys = calloc(1, sizeof(*sys) + n * sizeof(sys->entries[0]));
+	hv = calloc(1, sizeof(*hv) + n * sizeof(hv->entries[0]));
+	all = calloc(1, sizeof(*all) + 2 * n * sizeof(all->entries[0]));
+	if (!sys || !hv || !all)
+		die("out of memory");
+	sys->nent = n;
+	hv->nent = n;
+	if (ioctl(vmm.kvm, KVM_GET_SUPPORTED_CPUID, sys))
+		die("KVM_GET_SUPPORTED_CPUID");
+	vcpu_ioctl(v, KVM_GET_SUPPORTED_HV_CPUID, hv,
+		   "KVM_GET_SUPPORTED_HV_CPUID");
+	for (i = 0; i < (int)sys->nent; i++)
+		if (sys->entries[i].function < 0x40000000 ||
+		    sys->entries[i].function >= 0x40000100)
+			all->entries[k++] = sys->entries[i];
+	for (i = 0; i < (int)hv->nent; i++)
+		all->entries[k++] = hv->entries[i];
+	all->nent = k;
+	vcpu_ioctl(v, KVM_SET_CPUID2, all, "KVM_SET_CPUID2");
+	free(sys);
+	free(hv);
+	free(all);
+}
+
+static void create_vcpu(struct vcpu *v, uint64_t entry)
+{
+	struct kvm_enable_cap synic = { .cap = KVM_CAP_HYPERV_SYNIC2 };
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	const struct vsm_vp_context *c = &vmm.boot->ctx;
+	struct kvm_regs regs = { };
+	struct kvm_sregs sregs;
+
+	v->fd = ioctl(vmm.vm, KVM_CREATE_VCPU, v->id);
+	if (v->fd < 0)
+		die("KVM_CREATE_VCPU %d", v->id);
+	v->run = mmap(NULL, vmm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap of vCPU %d", v->id);
+	set_cpuid(v);
+	vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
+
+	vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	seg(&sregs.cs, &c->cs);
+	seg(&sregs.ds, &c->ds);
+	seg(&sregs.es, &c->es);
+	seg(&sregs.fs, &c->fs);
+	seg(&sregs.gs, &c->gs);
+	seg(&sregs.ss, &c->ss);
+	seg(&sregs.tr, &c->tr);
+	seg(&sregs.ldt, &c->ldtr);
+	sregs.gdt.base = c->gdtr.base;
+	sregs.gdt.limit = c->gdtr.limit;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = c->cr0;
+	sregs.cr3 = c->cr3;
+	sregs.cr4 = c->cr4;
+	sregs.efer = c->efer;
+	vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+	regs.rip = entry;
+	regs.rsp = VSM_VP_GPA + ((uint64_t)v->id * VSM_VP_PAGES +
+				 VSM_VP_STACK0 + 4) * PG;
+	regs.rflags = 0x2;
+	vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+	/* With the in-kernel LAPIC, APs would wait for INIT and SIPI. */
+	vcpu_ioctl(v, KVM_SET_MP_STATE, &mp, "KVM_SET_MP_STATE");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * (c): make [gfn, gfn + n) its own memslot, read-only or not, as far as
+ * the memslot holding @gfn reaches. Returns the pages done.
+ */
+static uint64_t memslot_protect(uint64_t gfn, uint64_t n, int readonly)
+{
+	int i;
+
+	for (i = 0; i < vmm.nr_slots; i++) {
+		struct slot *s = &vmm.slots[i];
+		uint64_t end = s->gfn + s->npages;
+		struct slot left, right;
+
+		if (gfn < s->gfn || gfn >= end)
+			continue;
+		if (gfn + n > end)
+			n = end - gfn;	/* the rest comes with the next slot */
+		if (s->readonly == readonly)
+			return n;
+		if (vmm.nr_slots + 2 > MAX_SLOTS) {
+			errno = 0;
+			die("memslot path: KVM's %d memslots are used up", MAX_SLOTS);
+		}
+		left = (struct slot){ s->gfn, gfn - s->gfn, s->id, s->readonly };
+		right = (struct slot){ gfn + n, end - gfn - n, 0, s->readonly };
+		set_slot(s->id, s->gfn << 12, 0, 0);	/* delete */
+		if (left.npages)
+			set_slot(left.id, left.gfn << 12, left.npages << 12,
+				 left.readonly ? KVM_MEM_READONLY : 0);
+		*s = (struct slot){ gfn, n, left.npages ? vmm.next_id++ : s->id,
+				    readonly };
+		set_slot(s->id, gfn << 12, n << 12,
+			 readonly ? KVM_MEM_READONLY : 0);
+		if (left.npages)
+			vmm.slots[vmm.nr_slots++] = left;
+		if (right.npages) {
+			right.id = vmm.next_id++;
+			set_slot(right.id, right.gfn << 12, right.npages << 12,
+				 right.readonly ? KVM_MEM_READONLY : 0);
+			vmm.slots[vmm.nr_slots++] = right;
+		}
+		return n;
+	}
+	errno = 0;
+	die("memslot path: gfn 0x%" PRIx64 " is not guest memory", gfn);
+	return 0;
+}
+
+/*
+ * The userspace path of HvModifyVtlProtectionMask: the list sorted and
+ * coalesced, then one KVM_SET_VTL_PROTECTION per range (b) or a memslot
+ * per range (c), which can express read-only but not execute protection.
+ */
+static void handle_vmm_protect(struct vcpu *v)
+{
+	uint64_t control = v->run->hyperv.u.hcall.input;
+	uint64_t in = v->run->hyperv.u.hcall.params[0];
+	uint64_t n = control >> 32 & 0xfff, i, j, list[510];
+	uint64_t *hdr = (uint64_t *)(vmm.mem + in);
+	uint8_t prot = hdr[1] & 0xf;
+
+	v->vmm_exits++;
+	if (!n || n > 510 || in + 16 + n * 8 > vmm.mem_size) {
+		v->run->hyperv.u.hcall.result = 3;	/* invalid input */
+		return;
+	}
+	memcpy(list, hdr + 2, n * 8);
+	qsort(list, n, 8, cmp_u64);
+	pthread_mutex_lock(&vmm.lock);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && list[j] <= list[j - 1] + 1; j++)
+			;
+		if (vmm.o.apply == VSM_APPLY_MEMSLOT) {
+			uint64_t g;
+
+			for (g = list[i]; g <= list[j - 1];)
+				g += memslot_protect(g, list[j - 1] - g + 1,
+						     !(prot & 0x2));
+		} else {
+			struct kvm_vtl_protection p = {
+				.address = list[i] << 12,
+				.size = (list[j - 1] - list[i] + 1) << 12,
+				.vtl = 1, .prot = prot,
+			};
+
+			vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
+				 "KVM_SET_VTL_PROTECTION");
+		}
+	}
+	pthread_mutex_unlock(&vmm.lock);
+	v->run->hyperv.u.hcall.result = n << 32;
+}
+
+/*
+ * The VTL switch done by the VMM: the leaving VTL's live state (RIP past
+ * its OUT), the new active VTL, the entered VTL's state made live.
+ */
+static void vmm_switch(struct vcpu *v, int from, int to)
+{
+	struct kvm_vsm_state st = { .active_vtl = to, .enabled_vtls = 3 };
+	struct kvm_vsm_vtl_state *s = &v->vtl[from];
+	uint8_t *insn;
+
+	s->vtl = from;
+	vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, s, "KVM_GET_VSM_VTL_STATE");
+	insn = vmm.mem + s->rip;
+	s->rip += insn[0] == 0xe7 || insn[0] == 0xe6 ? 2 : 1;
+	v->have_vtl[from] = 1;
+	if (!v->have_vtl[to]) {
+		v->vtl[to].vtl = to;
+		vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, &v->vtl[to],
+			   "KVM_GET_VSM_VTL_STATE");
+		v->have_vtl[to] = 1;
+	}
+	vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
+	vcpu_ioctl(v, KVM_SET_VSM_VTL_STATE, &v->vtl[to],
+		   "KVM_SET_VSM_VTL_STATE");
+}
+
+/* Returns 1 when the vCPU is done. */
+static int handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint32_t i;
 
-	v->io_exits++;
-	if (run->io.port != PORT_CONSOLE || run->io.direction != KVM_EXIT_IO_OUT)
-		die("unexpected I/O exit: port 0x%x dir %u", run->io.port,
-		    run->io.direction);
-	for (i = 0; i < run->io.count * run->io.size; i++) {
-		char c = data[i];
+	if (run->io.direction != KVM_EXIT_IO_OUT)
+		die("vCPU %d: unexpected IN from port 0x%x", v->id, run->io.port);
+	switch (run->io.port) {
+	case VSM_PORT_CONSOLE:
+		for (i = 0; i < run->io.count * run->io.size; i++) {
+			if (data[i] == '\n' || v->len == sizeof(v->line) - 1) {
+				v->line[v->len] = '\0';
+				printf("guest %d: %s\n", v->id, v->line);
+				v->len = 0;
+			} else {
+				v->line[v->len++] = data[i];
+			}
+		}
+		return 0;
+	case VSM_PORT_DONE:
+		if (*(uint32_t *)data == 0xffff) {
+			vmm.boot->error[sizeof(vmm.boot->error) - 1] = '\0';
+			fprintf(stderr, "vmm: error: vCPU %d: the guest failed: %s\n",
+				v->id, vmm.boot->error);
+			exit(1);
+		}
+		return 1;
+	case VSM_PORT_VMM_CALL:
+		vmm_switch(v, 0, 1);
+		return 0;
+	case VSM_PORT_VMM_RETURN:
+		vmm_switch(v, 1, 0);
+		return 0;
+	}
+	errno = 0;
+	die("vCPU %d: OUT to unknown port 0x%x", v->id, run->io.port);
+	return 1;
+}
 
-		if (c == '\n' || v->len == sizeof(v->line) - 1) {
-			v->line[v->len] = '\0';
-			printf("guest: %s\n", v->line);
-			v->len = 0;
-		} else {
-			v->line[v->len++] = c;
+static void *run_vcpu(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_run *run = v->run;
+
+	for (;;) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EFAULT &&
+			    run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+				/* No VTL took it as an intercept: grant it. */
+				struct kvm_vtl_protection p = {
+					.address = run->memory_fault.gpa,
+					.size = PG, .vtl = 1, .prot = 0xf,
+				};
+
+				v->user_faults++;
+				vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
+					 "KVM_SET_VTL_PROTECTION");
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			die("vCPU %d: KVM_RUN", v->id);
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (handle_io(v))
+				return NULL;
+			break;
+		case KVM_EXIT_HYPERV:
+			if (run->hyperv.type == KVM_EXIT_HYPERV_SYNIC)
+				break;
+			if (run->hyperv.type == KVM_EXIT_HYPERV_HCALL &&
+			    (run->hyperv.u.hcall.input & 0xffff) ==
+			    VSM_HCALL_VMM_PROTECT) {
+				handle_vmm_protect(v);
+				break;
+			}
+			errno = 0;
+			die("vCPU %d: unexpected Hyper-V exit, type %u", v->id,
+			    run->hyperv.type);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+		case KVM_EXIT_FAIL_ENTRY:
+		case KVM_EXIT_INTERNAL_ERROR: {
+			struct kvm_regs regs;
+
+			ioctl(v->fd, KVM_GET_REGS, &regs);
+			errno = 0;
+			die("vCPU %d: guest crashed (exit reason %u) at RIP 0x%llx",
+			    v->id, run->exit_reason, regs.rip);
+			break;
+		}
+		default:
+			errno = 0;
+			die("vCPU %d: unexpected exit reason %u", v->id,
+			    run->exit_reason);
 		}
 	}
 }
 
+static double ns(uint64_t cycles)
+{
+	return cycles * 1e6 / vmm.tsc_khz;
+}
+
+static const char * const apply_name[] = { "kernel", "vmm", "memslot" };
+
+static void report_replay(void)
+{
+	struct vsm_boot *b = vmm.boot;
+	uint64_t ic = 0, icc = 0, tr = 0, trc = 0, uf = 0;
+	int i;
+
+	for (i = 0; i < vmm.o.vcpus; i++) {
+		ic += b->vp[i].intercepts;
+		icc += b->vp[i].intercept_cycles;
+		tr += b->vp[i].trips;
+		trc += b->vp[i].trip_cycles;
+		uf += vmm.vcpus[i].user_faults;
+	}
+	printf("\nVBS boot replay on %d vCPU(s), %ld MiB, guest TSC %u kHz\n",
+	       vmm.o.vcpus, vmm.o.mem_mib, vmm.tsc_khz);
+	printf("  VTLs enabled          VTL0, VTL1 (partition and every VP)\n");
+	printf("  protections applied   %" PRIu64 " pages in %" PRIu64
+	       " HvModifyVtlProtectionMask calls (%" PRIu64 " single pages RX, %"
+	       PRIu64 " read-only runs)\n", b->protected, b->calls, b->singles,
+	       b->runs);
+	printf("  time per protection   %.0f ns per page, %.0f ns per call\n",
+	       ns(b->protect_cycles) / b->protected,
+	       ns(b->protect_cycles) / b->calls);
+	printf("  intercepts taken      %" PRIu64 " by VTL1 (%.0f ns each, VTL0's view), %"
+	       PRIu64 " denied accesses left to the VMM\n", ic,
+	       ic ? ns(icc) / ic : 0, uf);
+	printf("  VTL call + return     %.0f ns round trip (%" PRIu64 " timed)\n",
+	       tr ? ns(trc) / tr : 0, tr);
+	if (vmm.o.json)
+		printf("vsm-json: {\"mode\":\"replay\",\"vcpus\":%d,\"pages\":%" PRIu64
+		       ",\"calls\":%" PRIu64 ",\"ns_per_page\":%.1f,\"intercepts\":%"
+		       PRIu64 ",\"ns_per_intercept\":%.1f,\"trip_ns\":%.1f}\n",
+		       vmm.o.vcpus, b->protected, b->calls,
+		       ns(b->protect_cycles) / b->protected, ic,
+		       ic ? ns(icc) / ic : 0, tr ? ns(trc) / tr : 0);
+}
+
+static void report_bench(void)
+{
+	struct vsm_boot *b = vmm.boot;
+	uint32_t i;
+
+	printf("\nVTL protection bench, path '%s': %" PRIu64 " pages per pass (every other page)\n",
+	       apply_name[vmm.o.apply], vmm.o.pages);
+	printf("  %-6s %-5s %8s %12s %10s %12s\n", "batch", "to", "calls",
+	       "ns/call", "ns/page", "pages/s");
+	for (i = 0; i < 2 * b->nr_batches; i++) {
+		struct vsm_batch_result *r = &b->bench[i];
+
+		printf("  %-6u %-5s %8" PRIu64 " %12.0f %10.0f %12.0f\n",
+		       r->batch, r->prot == 1 ? "R" : "RWX", r->calls,
+		       ns(r->cycles) / r->calls, ns(r->cycles) / r->pages,
+		       r->pages * 1e9 / ns(r->cycles));
+		if (vmm.o.json)
+			printf("vsm-json: {\"path\":\"%s\",\"batch\":%u,\"to\":\"%s\",\"pages\":%"
+			       PRIu64 ",\"calls\":%" PRIu64 ",\"ns_per_page\":%.1f,\"ns_per_call\":%.1f}\n",
+			       apply_name[vmm.o.apply], r->batch,
+			       r->prot == 1 ? "R" : "RWX", r->pages, r->calls,
+			       ns(r->cycles) / r->pages, ns(r->cycles) / r->calls);
+	}
+	if (vmm.o.apply == VSM_APPLY_MEMSLOT)
+		printf("  memslot ops %" PRIu64 ", slots in use %d; execute protection cannot be expressed\n",
+		       vmm.slot_ops, vmm.nr_slots + 1);
+	if (b->vp[0].trips) {
+		printf("  VTL call + return     %.0f ns in KVM, %.0f ns through the VMM (%" PRIu64 " each)\n",
+		       ns(b->vp[0].trip_cycles) / b->vp[0].trips,
+		       ns(b->vp[0].vmm_trip_cycles) / b->vp[0].vmm_trips,
+		       b->vp[0].trips);
+		if (vmm.o.json)
+			printf("vsm-json: {\"trip\":\"kernel\",\"ns\":%.1f}\nvsm-json: {\"trip\":\"vmm\",\"ns\":%.1f}\n",
+			       ns(b->vp[0].trip_cycles) / b->vp[0].trips,
+			       ns(b->vp[0].vmm_trip_cycles) / b->vp[0].vmm_trips);
+	}
+}
+
+/* The guest's own counts must add up; anything else is a failure. */
+static int check_results(void)
+{
+	struct vsm_boot *b = vmm.boot;
+	int i, bad = 0;
+
+	for (i = 0; i < vmm.o.vcpus; i++) {
+		if (!b->vp[i].done) {
+			fprintf(stderr, "vmm: vCPU %d did not finish\n", i);
+			bad = 1;
+		}
+		if (vmm.o.mode == VSM_MODE_REPLAY &&
+		    b->vp[i].intercepts != vmm.o.touches) {
+			fprintf(stderr, "vmm: vCPU %d: %" PRIu64 " intercepts, want %" PRIu64 "\n",
+				i, b->vp[i].intercepts, vmm.o.touches);
+			bad = 1;
+		}
+		if (b->vp[i].trips != vmm.o.trips) {
+			fprintf(stderr, "vmm: vCPU %d: %" PRIu64 " round trips, want %" PRIu64 "\n",
+				i, b->vp[i].trips, vmm.o.trips);
+			bad = 1;
+		}
+	}
+	if (vmm.o.mode == VSM_MODE_REPLAY && b->protected < vmm.o.pages) {
+		fprintf(stderr, "vmm: %" PRIu64 " pages protected, want %" PRIu64 "\n",
+			b->protected, vmm.o.pages);
+		bad = 1;
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "vcpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	long nr_vcpus = 1, mem_mib = 16;
-	struct kvm_userspace_memory_region region = { };
-	struct timespec t0, t1;
-	struct vcpu *vcpus;
-	int kvm, vm, c, i, run_size;
-	void *mem;
+	struct kvm_enable_cap vsm = { .cap = KVM_CAP_HYPERV_VSM };
+	uint64_t entry, data;
+	char err[256];
+	int i, r;
 
-	while ((c = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			nr_vcpus = parse_num("--vcpus", optarg, 1, 8);
-			break;
-		case 'm':
-			mem_mib = parse_num("--mem", optarg, 1, 4096);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	r = vmm_parse_options(argc, argv, &vmm.o, err, sizeof(err));
+	if (r == 1) {
+		fputs(VMM_USAGE, stdout);
+		return 0;
 	}
-	if (optind != argc) {
-		errno = 0;
-		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (r) {
+		fprintf(stderr, "vmm: error: %s\n", err);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	vmm.mem_size = (uint64_t)vmm.o.mem_mib << 20;
+	vmm.mem = mmap(NULL, vmm.mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vmm.mem == MAP_FAILED)
+		die("cannot allocate %ld MiB of guest memory", vmm.o.mem_mib);
+	if (vmm_load_image(vmm.o.image, vmm.mem, vmm.mem_size, &entry, err,
+			   sizeof(err))) {
+		fprintf(stderr, "vmm: error: %s\n", err);
+		return 1;
+	}
+	vmm.boot = (struct vsm_boot *)(vmm.mem + VSM_BOOT_GPA);
+	data = (vmm.mem_size - VSM_DATA_GPA) / PG;
+	if (vmm.o.mode == VSM_MODE_BENCH ? 2 * vmm.o.pages > data :
+	    vmm.o.touches * vmm.o.vcpus + 1024 > data) {
+		fprintf(stderr, "vmm: error: %ld MiB of guest memory is too little for these pages (--mem)\n",
+			vmm.o.mem_mib);
+		return 2;
 	}
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
+	vmm.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vmm.kvm < 0)
 		die("cannot open /dev/kvm");
-	printf("vmm: KVM API version %d\n", ioctl(kvm, KVM_GET_API_VERSION, 0));
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0)
+	check_caps();
+	vmm.vm = ioctl(vmm.kvm, KVM_CREATE_VM, 0);
+	if (vmm.vm < 0)
 		die("KVM_CREATE_VM");
-	mem = mmap(NULL, mem_mib << 20, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		die("cannot allocate %ld MiB of guest memory", mem_mib);
-	memcpy((uint8_t *)mem + GUEST_LOAD, smoke_code, sizeof(smoke_code));
-	region.memory_size = mem_mib << 20;
-	region.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
-	printf("vmm: VM with %ld MiB, %ld vCPU(s)\n", mem_mib, nr_vcpus);
-
-	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (run_size <= 0)
-		die("KVM_GET_VCPU_MMAP_SIZE");
-	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
-	if (!vcpus)
+	vm_ioctl(KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+	vsm.args[0] = vmm.o.max_vtl;
+	vm_ioctl(KVM_ENABLE_CAP, &vsm, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_VSM)");
+	set_slot(MEM_SLOT, 0, VSM_DATA_GPA, 0);
+	set_slot(DATA_SLOT, VSM_DATA_GPA, vmm.mem_size - VSM_DATA_GPA, 0);
+	vmm.slots = calloc(MAX_SLOTS, sizeof(*vmm.slots));
+	if (!vmm.slots)
 		die("out of memory");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < nr_vcpus; i++) {
-		struct vcpu *v = &vcpus[i];
-		struct kvm_sregs sregs;
-		struct kvm_regs regs = { };
+	vmm.slots[0] = (struct slot){ VSM_DATA_GPA >> 12, data, DATA_SLOT, 0 };
+	vmm.nr_slots = 1;
+	vmm.next_id = DATA_SLOT + 1;
 
-		v->fd = ioctl(vm, KVM_CREATE_VCPU, i);
-		if (v->fd < 0)
-			die("KVM_CREATE_VCPU %d", i);
-		v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      v->fd, 0);
-		if (v->run == MAP_FAILED)
-			die("mmap of vCPU %d", i);
-		if (ioctl(v->fd, KVM_GET_SREGS, &sregs))
-			die("KVM_GET_SREGS");
-		sregs.cs.base = 0;
-		sregs.cs.selector = 0;
-		sregs.fs.base = MMIO_ADDR;
-		if (ioctl(v->fd, KVM_SET_SREGS, &sregs))
-			die("KVM_SET_SREGS");
-		regs.rip = GUEST_LOAD;
-		regs.rbx = i;
-		regs.rflags = 0x2;
-		if (ioctl(v->fd, KVM_SET_REGS, &regs))
-			die("KVM_SET_REGS");
+	setup_memory(entry);
+	vmm.boot->mode = vmm.o.mode;
+	vmm.boot->apply = vmm.o.apply;
+	vmm.boot->nr_vcpus = vmm.o.vcpus;
+	vmm.boot->pages = vmm.o.pages;
+	vmm.boot->touches = vmm.o.mode == VSM_MODE_REPLAY ? vmm.o.touches : 0;
+	vmm.boot->trips = vmm.o.trips;
+	vmm.boot->data_pages = data;
+	vmm.boot->seed = vmm.o.seed;
+	vmm.boot->nr_batches = VSM_NR_BATCHES;
+	vmm.boot->batches[0] = 1;
+	vmm.boot->batches[1] = 16;
+	vmm.boot->batches[2] = 128;
+	vmm.boot->batches[3] = 510;
 
-		for (;;) {
-			if (ioctl(v->fd, KVM_RUN, 0))
-				die("KVM_RUN on vCPU %d", i);
-			if (v->run->exit_reason == KVM_EXIT_IO) {
-				handle_io(v);
-			} else if (v->run->exit_reason == KVM_EXIT_MMIO) {
-				v->mmio_exits++;
-				if (!v->run->mmio.is_write)
-					memset(v->run->mmio.data, 0xab, 8);
-			} else if (v->run->exit_reason == KVM_EXIT_HLT) {
-				break;
-			} else {
-				errno = 0;
-				die("vCPU %d: unexpected exit reason %u", i,
-				    v->run->exit_reason);
-			}
-		}
-		printf("vmm: vCPU %d halted after %lu I/O and %lu MMIO exits\n",
-		       i, v->io_exits, v->mmio_exits);
-		if (v->mmio_exits != 2) {
-			errno = 0;
-			die("vCPU %d: expected 2 MMIO exits", i);
-		}
+	vmm.run_size = ioctl(vmm.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vmm.run_size <= 0)
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	vmm.vcpus = calloc(vmm.o.vcpus, sizeof(*vmm.vcpus));
+	if (!vmm.vcpus)
+		die("out of memory");
+	for (i = 0; i < vmm.o.vcpus; i++) {
+		vmm.vcpus[i].id = i;
+		create_vcpu(&vmm.vcpus[i], entry);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("vmm: smoke guest done on %ld vCPU(s) in %.3f ms\n", nr_vcpus,
-	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	return 0;
+	r = ioctl(vmm.vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+	if (r <= 0)
+		die("KVM_GET_TSC_KHZ");
+	vmm.tsc_khz = r;
+	printf("vmm: %s, %d vCPU(s), %ld MiB, VSM up to VTL%d, %s\n",
+	       vmm.o.image, vmm.o.vcpus, vmm.o.mem_mib, vmm.o.max_vtl,
+	       vmm.o.mode == VSM_MODE_BENCH ? "bench" : "VBS boot replay");
+
+	for (i = 0; i < vmm.o.vcpus; i++)
+		if (pthread_create(&vmm.vcpus[i].thread, NULL, run_vcpu,
+				   &vmm.vcpus[i]))
+			die("pthread_create");
+	for (i = 0; i < vmm.o.vcpus; i++)
+		pthread_join(vmm.vcpus[i].thread, NULL);
+
+	if (vmm.boot->failed) {
+		vmm.boot->error[sizeof(vmm.boot->error) - 1] = '\0';
+		fprintf(stderr, "vmm: error: the guest failed: %s\n",
+			vmm.boot->error);
+		return 1;
+	}
+	if (vmm.o.mode == VSM_MODE_REPLAY)
+		report_replay();
+	else
+		report_bench();
+	return check_results();
 }

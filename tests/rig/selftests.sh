@@ -16,13 +16,18 @@ test_names() {
 }
 
 t0=$(date +%s.%N)
-targets=$(test_names | sed "s|^|$OUTPUT/|")
+targets=$(test_names | grep -v '^vmm/' | sed "s|^|$OUTPUT/|")
 step "selftests: building $(test_names | wc -l) KVM selftests (static)"
 mkdir -p "$OUTPUT"
 run_logged "$LOGS/selftests-$KCONFIG.log" \
 	make -C "$SELFTESTS" -j"$JOBS" OUTPUT="$OUTPUT" CC="ccache gcc" \
 		KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
 		$targets || die "selftest build failed"
+# The VMM's own test (vmm/ entries of the lists): the VMM, its replay guest
+# and the test script, next to the selftests.
+mkdir -p "$OUTPUT/vmm"
+cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
+	"$OUTPUT/vmm/"
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done

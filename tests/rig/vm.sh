@@ -5,7 +5,8 @@
 #
 #   vm.sh check   run tests/kvm/TESTS; print TAP lines and "N passed, N failed"
 #   vm.sh bench   run tests/bench/BENCH the same way, showing their output
-#   vm.sh run     run the VMM demo ($RUN_ARGS) and show what it printed
+#   vm.sh run     run the VMM with the replay guest ($RUN_ARGS), or the commands
+#                 of $VMM_JOB, and show what they printed
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -59,6 +60,8 @@ check | bench)
 		mkdir -p "$IRD/rig/tests/$(dirname "$path")"
 		cp "$SELFTESTS/$path" "$IRD/rig/tests/$path"
 	done
+	# The VMM's test needs the VMM and its guest next to it.
+	[ -d "$IRD/rig/tests/vmm" ] && cp "$SELFTESTS/vmm/"* "$IRD/rig/tests/vmm/"
 	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
 	# What the report expects: each test, and whether it may skip.
 	list | while read -r path _; do
@@ -69,9 +72,11 @@ check | bench)
 	;;
 run)
 	[ -x "$BUILD/vmm/vmm" ] || die "no VMM at build/vmm/vmm (make vmm)"
-	cp "$BUILD/vmm/vmm" "$IRD/rig/bin/vmm"
-	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "vmm ${RUN_ARGS:-}" >"$IRD/rig/job"
-	budget=$((budget + 120 * SLOW))
+	cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$IRD/rig/bin/"
+	# VMM_JOB: the job's commands instead of one replay run (make bench).
+	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "set -e" \
+		"${VMM_JOB:-vmm ${RUN_ARGS:-} /rig/bin/replay.bin}" >"$IRD/rig/job"
+	budget=$((budget + ${VMM_BUDGET:-300} * SLOW))
 	;;
 *) die "usage: vm.sh check|bench|run" ;;
 esac

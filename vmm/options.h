@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VMM's command line and its guest image loader, apart from KVM so
+ * that tests/unit can drive them.
+ */
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vmm_opts {
+	int vcpus;
+	long mem_mib;
+	int max_vtl;
+	int mode;		/* enum vsm_mode */
+	int apply;		/* enum vsm_apply, bench mode */
+	uint64_t pages;
+	uint64_t touches;
+	uint64_t trips;
+	uint64_t seed;
+	int json;
+	const char *image;
+};
+
+#define VMM_USAGE \
+	"usage: vmm [options] IMAGE\n" \
+	"Run a VSM guest image (the VBS boot replay, vmm/guest) on KVM with\n" \
+	"Hyper-V enlightenments and VSM, and print a summary.\n\n" \
+	"  -c, --vcpus N      vCPUs (1..8, default 2)\n" \
+	"  -m, --mem MIB      guest memory in MiB (64..4096, default 1024)\n" \
+	"  -v, --max-vtl N    highest VTL KVM allows the guest (1..2, default 1)\n" \
+	"  -p, --pages N      page protections VTL1 issues (default 100000)\n" \
+	"  -t, --touches N    protected pages each VP's VTL0 writes (default 64)\n" \
+	"  -r, --trips N      VTL call and return round trips to time (default 1000)\n" \
+	"  -s, --seed N       seed of the replay's page list (default 1)\n" \
+	"  -b, --bench HOW    bench mode: apply protection batches of 1, 16, 128\n" \
+	"                     and 510 pages 'kernel' (in KVM), 'vmm' (exit, one\n" \
+	"                     ioctl per range) or 'memslot' (exit, memslot churn)\n" \
+	"  -j, --json         also print the results as one JSON line\n" \
+	"  -h, --help         this text\n"
+
+int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
+		      size_t errlen);
+int vmm_load_image(const char *path, void *mem, uint64_t mem_size,
+		   uint64_t *entry, char *err, size_t errlen);
+
+#endif /* VMM_OPTIONS_H */
