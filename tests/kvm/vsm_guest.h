@@ -10,6 +10,7 @@
 #include "hyperv.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "vtl_switch.h"
 
 #define HVCALL_MODIFY_VTL_PROT	0x000c
 #define HVCALL_ENABLE_PART_VTL	0x000d
@@ -93,34 +94,6 @@ static inline u64 vsm_hcall(u64 control, u64 in, u64 out)
 	return status;
 }
 
-/*
- * Switch VTL through the VSM code page entry @entry with @input in RCX;
- * returns RAX and stores RCX as the other VTL left them. Callee-saved
- * registers are kept: the other VTL runs C code on the shared GPRs.
- */
-static __attribute__((naked, unused)) u64
-vsm_switch(u64 entry, u64 input, u64 *rcx)
-{
-	asm volatile("push %rbx\n\t"
-		     "push %rbp\n\t"
-		     "push %r12\n\t"
-		     "push %r13\n\t"
-		     "push %r14\n\t"
-		     "push %r15\n\t"
-		     "push %rdx\n\t"
-		     "mov %rsi, %rcx\n\t"
-		     "call *%rdi\n\t"
-		     "pop %rdx\n\t"
-		     "mov %rcx, (%rdx)\n\t"
-		     "pop %r15\n\t"
-		     "pop %r14\n\t"
-		     "pop %r13\n\t"
-		     "pop %r12\n\t"
-		     "pop %rbp\n\t"
-		     "pop %rbx\n\t"
-		     "ret");
-}
-
 /* VTL1's entry point (HvEnableVpVtl's RIP), on its own stack: vtl1_main(). */
 static __attribute__((naked, unused)) void vtl1_entry(void)
 {
@@ -173,6 +146,33 @@ static inline u64 vsm_alloc_page(struct kvm_vm *vm, u64 *gpa)
 
 	*gpa = addr_gva2gpa(vm, gva);
 	return gva;
+}
+
+/*
+ * Run @vcpu to its next ucall: the stage of a GUEST_SYNC, 0 for
+ * GUEST_DONE; a guest assertion fails the test. SynIC register writes
+ * exit to userspace on the way (KVM_EXIT_HYPERV_SYNIC) and are resumed.
+ */
+static inline u64 vsm_run_to_ucall(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	do {
+		vcpu_run(vcpu);
+	} while (vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
+		 vcpu->run->hyperv.type == KVM_EXIT_HYPERV_SYNIC);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		return uc.args[1];
+	case UCALL_DONE:
+		return 0;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+	return 0;
 }
 
 #endif /* SELFTEST_KVM_VSM_GUEST_H */

@@ -565,31 +565,10 @@ static const u64 access_flag[] = {
 	KVM_MEMORY_EXIT_FLAG_EXEC,
 };
 
-/* Run until the next ucall; GUEST_SYNC(100 + page * 4 + op) are accesses. */
-static u64 run_to_ucall(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	for (;;) {
-		vcpu_run(vcpu);
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_SYNC:
-			return uc.args[1];
-		case UCALL_DONE:
-			return 0;
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
-	}
-}
-
 /* Drive a vCPU through accesses until a non-access sync or the end. */
 static u64 run_accesses(struct kvm_vcpu *vcpu, int *faults)
 {
-	u64 s = run_to_ucall(vcpu);
+	u64 s = vsm_run_to_ucall(vcpu);
 
 	while (s >= 100) {
 		int page = (s - 100) / 4, op = (s - 100) % 4;
@@ -602,7 +581,7 @@ static u64 run_accesses(struct kvm_vcpu *vcpu, int *faults)
 			cur[page] |= op_needs[op];
 			set_prot(vcpu->vm, gpa, PG, cur[page], 0);
 		}
-		s = run_to_ucall(vcpu);
+		s = vsm_run_to_ucall(vcpu);
 	}
 	return s;
 }
@@ -713,10 +692,10 @@ static void test_boot(void)
 	sync_global_to_guest(vm, g);
 
 	/* VP 0: boot, invalid inputs checked in the guest. */
-	s = run_to_ucall(vcpus[0]);
+	s = vsm_run_to_ucall(vcpus[0]);
 	TEST_ASSERT_EQ(s, 10);
 	check_layer(vm, all_rwx);
-	s = run_to_ucall(vcpus[0]);
+	s = vsm_run_to_ucall(vcpus[0]);
 	TEST_ASSERT_EQ(s, 11);
 	check_layer(vm, after_boot);
 	p = (struct kvm_vtl_protection){ .vtl = 1,
@@ -763,7 +742,7 @@ static void test_boot(void)
 	TEST_ASSERT(p.prot == (M_R | M_X) && p.size == TEST_PAGES * PG,
 		    "after default: prot %x size 0x%llx", p.prot, p.size);
 	set_prot(vm, 0, 0, M_RWX, KVM_VTL_PROTECTION_DEFAULT);
-	TEST_ASSERT_EQ(run_to_ucall(vcpus[0]), 0);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 0);
 	kvm_vm_free(vm);
 }
 
@@ -785,7 +764,7 @@ static u64 enable_status(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
 	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
 	sync_global_to_guest(vm, g);
-	return run_to_ucall(vcpu);
+	return vsm_run_to_ucall(vcpu);
 }
 
 static void test_cpuid_and_off(void)

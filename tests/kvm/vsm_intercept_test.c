@@ -36,12 +36,6 @@
 enum { OP_READ, OP_WRITE, OP_EXEC };
 enum { CMD_NONE, CMD_SYNIC_OFF };
 
-/* The GPRs of VTL0 while VTL1 runs, but RSP (private to each VTL). */
-struct gprs {
-	u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
-	u64 r8, r9, r10, r11, r12, r13, r14, r15;
-};
-
 struct msg {
 	u32 type;
 	u8 payload_size;
@@ -72,7 +66,7 @@ static struct {
 	u64 assist_gpa[2][2], assist_gva[2][2];
 	u64 simp_gpa[2], simp_gva[2];
 	struct enable_vp_vtl ctx[2];
-	struct gprs vtl0[2];
+	struct vtl_gprs vtl0[2];
 	struct {
 		u64 gpa, rip;
 		u8 access, len;
@@ -92,64 +86,6 @@ static __attribute__((naked)) u64 vtl0_read(u64 *p)
 static __attribute__((naked)) void vtl0_write(u64 *p)
 {
 	asm volatile("movq $0x5a, (%rdi)\n\t"	/* 48 c7 07 5a 00 00 00 */
-		     "ret");
-}
-
-/*
- * Leave VTL1 for VTL0 with VTL0's GPRs from @r (RAX and RCX through the
- * VP assist page), and on the next entry save VTL0's GPRs into @r again.
- * VTL1's callee-saved registers live on its own stack meanwhile.
- */
-static __attribute__((naked)) void vtl1_leave(u64 entry, struct gprs *r)
-{
-	asm volatile("push %rbx\n\t"
-		     "push %rbp\n\t"
-		     "push %r12\n\t"
-		     "push %r13\n\t"
-		     "push %r14\n\t"
-		     "push %r15\n\t"
-		     "push %rsi\n\t"
-		     "push %rdi\n\t"
-		     "mov 16(%rsi), %rdx\n\t"
-		     "mov 24(%rsi), %rbx\n\t"
-		     "mov 32(%rsi), %rbp\n\t"
-		     "mov 48(%rsi), %rdi\n\t"
-		     "mov 56(%rsi), %r8\n\t"
-		     "mov 64(%rsi), %r9\n\t"
-		     "mov 72(%rsi), %r10\n\t"
-		     "mov 80(%rsi), %r11\n\t"
-		     "mov 88(%rsi), %r12\n\t"
-		     "mov 96(%rsi), %r13\n\t"
-		     "mov 104(%rsi), %r14\n\t"
-		     "mov 112(%rsi), %r15\n\t"
-		     "mov 40(%rsi), %rsi\n\t"
-		     "pop %rax\n\t"
-		     "xor %ecx, %ecx\n\t"
-		     "call *%rax\n\t"
-		     /* Entered again: every GPR but RSP is VTL0's. */
-		     "xchg %rsi, (%rsp)\n\t"
-		     "mov %rax, 0(%rsi)\n\t"
-		     "mov %rcx, 8(%rsi)\n\t"
-		     "mov %rdx, 16(%rsi)\n\t"
-		     "mov %rbx, 24(%rsi)\n\t"
-		     "mov %rbp, 32(%rsi)\n\t"
-		     "mov %rdi, 48(%rsi)\n\t"
-		     "mov %r8, 56(%rsi)\n\t"
-		     "mov %r9, 64(%rsi)\n\t"
-		     "mov %r10, 72(%rsi)\n\t"
-		     "mov %r11, 80(%rsi)\n\t"
-		     "mov %r12, 88(%rsi)\n\t"
-		     "mov %r13, 96(%rsi)\n\t"
-		     "mov %r14, 104(%rsi)\n\t"
-		     "mov %r15, 112(%rsi)\n\t"
-		     "pop %rax\n\t"
-		     "mov %rax, 40(%rsi)\n\t"
-		     "pop %r15\n\t"
-		     "pop %r14\n\t"
-		     "pop %r13\n\t"
-		     "pop %r12\n\t"
-		     "pop %rbp\n\t"
-		     "pop %rbx\n\t"
 		     "ret");
 }
 
@@ -329,29 +265,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static u64 run_to_ucall(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	/* SynIC register writes tell userspace (KVM_EXIT_HYPERV_SYNIC). */
-	do {
-		vcpu_run(vcpu);
-	} while (vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
-		 vcpu->run->hyperv.type == KVM_EXIT_HYPERV_SYNIC);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		return uc.args[1];
-	case UCALL_DONE:
-		return 0;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
-	return 0;
-}
-
 /* After set-up: the accesses, then the userspace fallback. */
 static void *run_vp(void *arg)
 {
@@ -362,7 +275,7 @@ static void *run_vp(void *arg)
 	};
 	int r;
 
-	TEST_ASSERT_EQ(run_to_ucall(vcpu), 2);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpu), 2);
 	do {
 		r = __vcpu_run(vcpu);
 	} while (!r && vcpu->run->exit_reason == KVM_EXIT_HYPERV);
@@ -374,7 +287,7 @@ static void *run_vp(void *arg)
 		    "VP %u with VTL1's SynIC off: want a memory fault exit, got %d errno %d exit %u",
 		    vcpu->id, r, errno, vcpu->run->exit_reason);
 	vm_ioctl(vcpu->vm, KVM_SET_VTL_PROTECTION, &p);
-	TEST_ASSERT_EQ(run_to_ucall(vcpu), 0);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpu), 0);
 	return NULL;
 }
 
@@ -419,8 +332,8 @@ int main(void)
 	ksft_set_plan(2);
 
 	/* VP 0 enables VTL1 and sets it up, VP 1's VTL1 too; then both. */
-	TEST_ASSERT_EQ(run_to_ucall(vcpus[0]), 1);
-	TEST_ASSERT_EQ(run_to_ucall(vcpus[1]), 1);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 1);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[1]), 1);
 	for (i = 0; i < 2; i++)
 		pthread_create(&threads[i], NULL, run_vp, vcpus[i]);
 	for (i = 0; i < 2; i++)

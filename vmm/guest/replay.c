@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "../vsm_boot.h"
+#include "vtl_switch.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -68,12 +69,6 @@ struct assist {
 	u64 msg_gpa;		/* payload + 0x38 */
 };
 
-/* VTL0's GPRs while VTL1 runs, but RSP. */
-struct gprs {
-	u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
-	u64 r8, r9, r10, r11, r12, r13, r14, r15;
-};
-
 void _start(void);
 void guest_main(void);
 void vtl1_main(void);
@@ -91,7 +86,7 @@ static const struct vsm_image_header header = {
 	.size = (u64)__image_end - VSM_IMAGE_LOAD,
 };
 
-static struct gprs vtl0_regs[VSM_MAX_VCPUS];
+static struct vtl_gprs vtl0_regs[VSM_MAX_VCPUS];
 static volatile int cmd[VSM_MAX_VCPUS];
 static u64 code_offsets;
 static u64 rng;
@@ -108,54 +103,6 @@ asm(".pushsection .text.start, \"ax\"\n"
     "	call vtl1_main\n"
     "	ud2\n"
     ".popsection\n");
-
-/*
- * VTL0's side of a VTL call: callee-saved registers are kept on VTL0's
- * stack, the rest is the caller's to lose. vsm_switch(entry, input).
- */
-asm(".pushsection .text\n"
-    ".global vsm_switch\n"
-    "vsm_switch:\n"
-    "	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n"
-    "	push %r14\n	push %r15\n"
-    "	mov %rsi, %rcx\n"
-    "	call *%rdi\n"
-    "	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
-    "	pop %rbp\n	pop %rbx\n"
-    "	ret\n"
-    /*
-     * VTL1's side: leave with VTL0's GPRs from (%rsi) (RAX and RCX come
-     * from the VP assist page), save them there on the next entry.
-     */
-    ".global vtl1_leave\n"
-    "vtl1_leave:\n"
-    "	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n"
-    "	push %r14\n	push %r15\n	push %rsi\n	push %rdi\n"
-    "	mov 16(%rsi), %rdx\n	mov 24(%rsi), %rbx\n"
-    "	mov 32(%rsi), %rbp\n	mov 48(%rsi), %rdi\n"
-    "	mov 56(%rsi), %r8\n	mov 64(%rsi), %r9\n"
-    "	mov 72(%rsi), %r10\n	mov 80(%rsi), %r11\n"
-    "	mov 88(%rsi), %r12\n	mov 96(%rsi), %r13\n"
-    "	mov 104(%rsi), %r14\n	mov 112(%rsi), %r15\n"
-    "	mov 40(%rsi), %rsi\n"
-    "	pop %rax\n"
-    "	xor %ecx, %ecx\n"
-    "	call *%rax\n"
-    "	xchg %rsi, (%rsp)\n"
-    "	mov %rax, 0(%rsi)\n	mov %rcx, 8(%rsi)\n"
-    "	mov %rdx, 16(%rsi)\n	mov %rbx, 24(%rsi)\n"
-    "	mov %rbp, 32(%rsi)\n	mov %rdi, 48(%rsi)\n"
-    "	mov %r8, 56(%rsi)\n	mov %r9, 64(%rsi)\n"
-    "	mov %r10, 72(%rsi)\n	mov %r11, 80(%rsi)\n"
-    "	mov %r12, 88(%rsi)\n	mov %r13, 96(%rsi)\n"
-    "	mov %r14, 104(%rsi)\n	mov %r15, 112(%rsi)\n"
-    "	pop %rax\n	mov %rax, 40(%rsi)\n"
-    "	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
-    "	pop %rbp\n	pop %rbx\n"
-    "	ret\n"
-    ".popsection\n");
-void vsm_switch(u64 entry, u64 input);
-void vtl1_leave(u64 entry, struct gprs *regs);
 
 void *memset(void *s, int c, size_t n)
 {
@@ -494,12 +441,12 @@ static void vtl0_touch(u64 vp)
 
 static void vtl0_trips(u64 vp)
 {
-	u64 i, t;
+	u64 i, t, rcx;
 
 	cmd[vp] = CMD_NONE;
 	t = rdtsc();
 	for (i = 0; i < BOOT->trips; i++)
-		vsm_switch(entry(0), 0);
+		vsm_switch(entry(0), 0, &rcx);
 	BOOT->vp[vp].trip_cycles = rdtsc() - t;
 	BOOT->vp[vp].trips = BOOT->trips;
 }
@@ -507,10 +454,10 @@ static void vtl0_trips(u64 vp)
 /* The same round trip, switched by the VMM through KVM's state ioctls. */
 static void vtl0_vmm_trips(u64 vp)
 {
-	u64 i, t;
+	u64 i, t, rcx;
 
 	cmd[vp] = CMD_VMM_TRIPS;
-	vsm_switch(entry(0), 0);
+	vsm_switch(entry(0), 0, &rcx);
 	t = rdtsc();
 	for (i = 0; i < BOOT->trips; i++)
 		outl(VSM_PORT_VMM_CALL, 0);
@@ -520,20 +467,20 @@ static void vtl0_vmm_trips(u64 vp)
 
 void guest_main(void)
 {
-	u64 vp = vp_index();
+	u64 vp = vp_index(), rcx;
 
 	wrmsr(MSR_VP_ASSIST, vp_page(vp, VSM_VP_ASSIST0) | 1);
 	if (vp == 0) {
 		vtl0_enable();
 		cmd[0] = BOOT->mode == VSM_MODE_BENCH ? CMD_BENCH : CMD_BOOT;
-		vsm_switch(entry(0), 0);
+		vsm_switch(entry(0), 0, &rcx);
 		BOOT->boot_done = 1;
 	} else {
 		while (!BOOT->boot_done)
 			asm volatile("pause");
 		/* The first entry of this VP's VTL1 sets it up. */
 		cmd[vp] = CMD_NONE;
-		vsm_switch(entry(0), 0);
+		vsm_switch(entry(0), 0, &rcx);
 	}
 
 	if (BOOT->mode == VSM_MODE_REPLAY)
