@@ -76,14 +76,14 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
  * @state: the state to set
  *
  * Makes @state->active_vtl the vCPU's active VTL and @state->enabled_vtls
- * (with VTL0 and the active VTL) the VTLs enabled on it, which are then
+ * (with VTL0 up to the active VTL) the VTLs enabled on it, which are then
  * enabled in the partition too: for restore, and for VMMs that switch
  * VTLs themselves. The vCPU's registers are left as they are: they become
  * the new VTL's (see KVM_SET_VSM_VTL_STATE). The MMU context is reset so
  * that the next entry runs on the roots, and with the access, of that VTL.
  *
  * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
- * VM's highest or non-zero padding.
+ * VM's highest, enabled VTLs with a gap, or non-zero padding.
  */
 int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state)
@@ -93,9 +93,11 @@ int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 
 	if (!kvm_vsm_enabled(kvm))
 		return -ENXIO;
-	vtls = state->enabled_vtls | BIT(0) | BIT(state->active_vtl);
-	if (state->active_vtl > kvm->arch.vsm_max_vtl ||
-	    vtls & ~GENMASK(kvm->arch.vsm_max_vtl, 0))
+	if (state->active_vtl > kvm->arch.vsm_max_vtl)
+		return -EINVAL;
+	/* VTLs are enabled in order: VTL0 up to the highest, no gaps. */
+	vtls = state->enabled_vtls | GENMASK(state->active_vtl, 0);
+	if (vtls & ~GENMASK(kvm->arch.vsm_max_vtl, 0) || (vtls & (vtls + 1)))
 		return -EINVAL;
 	if (state->pad || memchr_inv(state->pad2, 0, sizeof(state->pad2)) ||
 	    memchr_inv(state->reserved, 0, sizeof(state->reserved)))

@@ -23,6 +23,8 @@ struct kvm_vcpu_vsm {
 	u16 vtls;
 	/* Private state of each VTL while another one is active. */
 	struct kvm_vsm_vtl_state state[KVM_HV_VSM_NR_VTLS];
+	/* A state being built or saved, on this vCPU's thread. */
+	struct kvm_vsm_vtl_state scratch;
 	/* VsmVpSecureConfigVtlN of VTL v, for N < v: [v][N]. */
 	u64 secure_config[KVM_HV_VSM_NR_VTLS][KVM_HV_VSM_NR_VTLS];
 	/* The denied access KVM_REQ_HV_VSM_INTERCEPT delivers. */

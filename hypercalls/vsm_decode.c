@@ -357,7 +357,8 @@ bool hv_vsm_check_vtl_call(const struct hv_vsm_caller *c, u64 control,
  * @control: the control word (RCX): exactly HVCALL_VTL_RETURN
  * @input: the call's input (RAX): HV_VSM_VTL_RETURN_FAST or 0
  *
- * VTL0 has nothing to return to. Invalid returns are #UD, as VTL calls.
+ * VTL0 has nothing to return to, and the VTL below must be enabled on the
+ * VP. Invalid returns are #UD, as VTL calls.
  *
  * Return: true if valid.
  */
@@ -365,7 +366,8 @@ bool hv_vsm_check_vtl_return(const struct hv_vsm_caller *c, u64 control,
 			     u64 input)
 {
 	return control == HVCALL_VTL_RETURN &&
-	       !(input & ~HV_VSM_VTL_RETURN_FAST) && c->vtl;
+	       !(input & ~HV_VSM_VTL_RETURN_FAST) && c->vtl &&
+	       (c->vp_vtls & BIT(c->vtl - 1));
 }
 
 /**

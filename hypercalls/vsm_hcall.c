@@ -22,6 +22,7 @@
 #include "kvm_cache_regs.h"
 #include "kvm_emulate.h"
 #include "mmu.h"
+#include "smm.h"
 #include "x86.h"
 
 /* Where the VSM code page puts its entries (VsmCodePageOffsets). */
@@ -123,7 +124,8 @@ static void kvm_vsm_to_sregs(const struct kvm_vsm_vtl_state *s,
 /* Read the live private state of the vCPU's active VTL into @s. */
 static void kvm_vsm_save(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s)
 {
-	struct kvm_sregs sr;
+	/* Zeroed: the segments' padding reaches userspace. */
+	struct kvm_sregs sr = {};
 	int i;
 
 	__get_sregs_common(vcpu, &sr);
@@ -155,9 +157,9 @@ static void kvm_vsm_save(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s)
 /*
  * Make @s the live private state of the vCPU; shared state (GPRs but RSP,
  * CR2, FPU, the APIC base) stays. MSRs equal in @cur, the state being
- * left, are not written again. Register values were checked when they
- * were stored, so only a VMM that changed the vCPU's CPUID since can make
- * this fail, which leaves the vCPU in the new VTL with what could be set.
+ * left, are not written again. Callers check @s with kvm_vsm_state_valid()
+ * against the vCPU's current mode first; should the segment and control
+ * registers still be refused, nothing is changed.
  */
 static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 			const struct kvm_vsm_vtl_state *cur)
@@ -168,6 +170,8 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 	__get_sregs_common(vcpu, &sr);
 	kvm_vsm_to_sregs(s, &sr);
 	r = __set_sregs_common(vcpu, &sr, &reset, true);
+	if (r)
+		return r;
 	kvm_rip_write(vcpu, s->rip);
 	kvm_rsp_write(vcpu, s->rsp);
 	kvm_set_rflags(vcpu, s->rflags | X86_EFLAGS_FIXED);
@@ -180,7 +184,7 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 				      *kvm_vsm_msr(s, i), true);
 	kvm_mmu_reset_context(vcpu);
 	kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, vcpu);
-	return r;
+	return 0;
 }
 
 /* Is @s a state the vCPU can load? */
@@ -267,6 +271,20 @@ static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
 }
 
 /*
+ * May the caller's VTL access @gpa as @need says? KVM reads and writes
+ * hypercall input and output for the guest: the layers above the caller
+ * apply to those accesses too.
+ */
+static bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	return (kvm_vtl_effective(&kvm->vtl_layers, vcpu->arch.vtl,
+				  kvm->arch.vsm_max_vtl, gpa_to_gfn(gpa)) &
+		need) == need;
+}
+
+/*
  * Gather a call's input into the vCPU's input buffer: for a fast call the
  * two header registers and the XMM registers, else the input page, which
  * must be 8-byte aligned and hold the whole input.
@@ -294,6 +312,8 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 	if (!IS_ALIGNED(hc->ingpa, 8) ||
 	    offset_in_page(hc->ingpa) + size > PAGE_SIZE)
 		return HV_STATUS_INVALID_ALIGNMENT;
+	if (!kvm_vsm_gpa_allowed(vcpu, hc->ingpa, KVM_VTL_PROT_R))
+		return HV_STATUS_ACCESS_DENIED;
 	if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	in->len = size;
@@ -366,12 +386,14 @@ static u64 kvm_vsm_enable_vp(struct kvm_vcpu *vcpu, struct hv_vsm_input *in)
 		st = HV_STATUS_INVALID_VTL_STATE;
 		goto out;
 	}
-	s = &v->state[e.vtl];
+	/* Built aside, in the caller's scratch: the target runs meanwhile. */
+	s = &vcpu->arch.vsm->scratch;
 	kvm_vsm_from_context(s, e.ctx);
 	if (!kvm_vsm_state_valid(target, s)) {
 		st = HV_STATUS_INVALID_PARAMETER;
 		goto out;
 	}
+	v->state[e.vtl] = *s;
 	/* The VTL's state is complete before the VP may enter it. */
 	smp_store_release(&v->vtls, v->vtls | BIT(e.vtl));
 	WRITE_ONCE(vcpu->kvm->arch.vsm_vp_vtls,
@@ -514,6 +536,9 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 		     offset_in_page(hc->outgpa) +
 		     (start + r.count) * sizeof(out) > PAGE_SIZE))
 		return HV_STATUS_INVALID_ALIGNMENT;
+	if (!set && !kvm_vsm_gpa_allowed(vcpu, hc->outgpa,
+					 KVM_VTL_PROT_R | KVM_VTL_PROT_W))
+		return HV_STATUS_ACCESS_DENIED;
 
 	for (i = 0; i < r.count; i++) {
 		name = set ? r.assoc[i].name : r.names[i];
@@ -593,6 +618,34 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
 	return msr & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK;
 }
 
+/* Can the vCPU enter VTL @to now? Not from SMM, nor with a state its mode refuses. */
+static bool kvm_vsm_can_enter(struct kvm_vcpu *vcpu, u8 to)
+{
+	return !is_smm(vcpu) &&
+	       kvm_vsm_state_valid(vcpu, &vcpu->arch.vsm->state[to]);
+}
+
+/*
+ * Switch the vCPU to VTL @to: save the active VTL's private state, load
+ * @to's. Nothing changes if @to's state cannot be loaded.
+ */
+static bool kvm_vsm_switch(struct kvm_vcpu *vcpu, u8 to)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u8 from = vcpu->arch.vtl;
+
+	kvm_vsm_save(vcpu, &v->scratch);
+	vcpu->arch.vtl = to;
+	if (kvm_vsm_load(vcpu, &v->state[to], &v->scratch)) {
+		vcpu->arch.vtl = from;
+		return false;
+	}
+	v->state[from] = v->scratch;
+	/* An INIT latched above VTL0 is taken back at VTL0. */
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	return true;
+}
+
 /**
  * kvm_hv_vsm_vtl_switch - HvVtlCall and HvVtlReturn
  * @vcpu: the calling vCPU, in a hypercall exit
@@ -606,7 +659,8 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
  * returning VTL's VP assist page (vtl_ret_x64rax, vtl_ret_x64rcx). All
  * other GPRs are shared. An invalid call or return is #UD (TLFS).
  *
- * Return: 1 to resume the guest, 0 to exit to userspace (single step).
+ * Return: 1 to resume the guest, 0 to exit to userspace (the hypercall
+ * could not be skipped).
  */
 int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 {
@@ -618,18 +672,17 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 	u8 from, to;
 	gpa_t gpa;
 	u32 reason = HV_VTL_ENTRY_VTL_CALL;
-	int r;
 
 	kvm_vsm_caller(vcpu, &c);
+	from = vcpu->arch.vtl;
+	to = call ? from + 1 : from - 1;
 	if (!is_64_bit_hypercall(vcpu) ||
 	    !(call ? hv_vsm_check_vtl_call(&c, control, input) :
-		     hv_vsm_check_vtl_return(&c, control, input))) {
+		     hv_vsm_check_vtl_return(&c, control, input)) ||
+	    !kvm_vsm_can_enter(vcpu, to)) {
 		kvm_queue_exception(vcpu, UD_VECTOR);
 		return 1;
 	}
-
-	from = vcpu->arch.vtl;
-	to = call ? from + 1 : from - 1;
 	if (!call && !(input & HV_VSM_VTL_RETURN_FAST)) {
 		u64 msr;
 
@@ -643,12 +696,15 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 		}
 	}
 
+	/*
+	 * Past the hypercall without kvm_skip_emulated_instruction(): its
+	 * single-step #DB belongs to the VTL being left, not the one entered.
+	 */
 	++vcpu->stat.hypercalls;
-	r = kvm_skip_emulated_instruction(vcpu);
-
-	kvm_vsm_save(vcpu, &v->state[from]);
-	vcpu->arch.vtl = to;
-	kvm_vsm_load(vcpu, &v->state[to], &v->state[from]);
+	if (!kvm_x86_call(skip_emulated_instruction)(vcpu))
+		return 0;
+	if (!kvm_vsm_switch(vcpu, to))
+		return 1;
 
 	if (call) {
 		gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);
@@ -661,7 +717,7 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 		kvm_rax_write(vcpu, ret[0]);
 		kvm_rcx_write(vcpu, ret[1]);
 	}
-	return r;
+	return 1;
 }
 
 /**
@@ -790,7 +846,7 @@ bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
 
 	if (!(v->vtls & BIT(vtl)) || !(s->scontrol & HV_SYNIC_CONTROL_ENABLE) ||
 	    !(s->simp & HV_SYNIC_SIMP_ENABLE) ||
-	    kvm_event_needs_reinjection(vcpu))
+	    kvm_event_needs_reinjection(vcpu) || !kvm_vsm_can_enter(vcpu, vtl))
 		return false;
 
 	v->intercept.gpa = gpa;
@@ -837,7 +893,7 @@ static void kvm_vsm_insn(struct kvm_vcpu *vcpu,
 	mi->instruction_byte_count = n;
 	if (n && x86_decode_emulated_instruction(vcpu, 0, mi->instruction_bytes,
 						 n) == EMULATION_OK)
-		mi->header.instruction_length_cr8 = (ctxt->_eip - ctxt->eip) & 0xf;
+		mi->header.instruction_length_cr8 |= (ctxt->_eip - ctxt->eip) & 0xf;
 }
 
 /* Write @msg to @vtl's intercept SINT slot, or flag a message pending. */
@@ -908,9 +964,8 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 	mi->guest_physical_address = v->intercept.gpa;
 	kvm_vsm_insn(vcpu, mi);
 
-	kvm_vsm_save(vcpu, &v->state[from]);
-	vcpu->arch.vtl = to;
-	kvm_vsm_load(vcpu, &v->state[to], &v->state[from]);
+	if (!kvm_vsm_switch(vcpu, to))
+		return;
 	v->intercepts++;
 
 	gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);

@@ -35,7 +35,7 @@ static struct {
 	u64 in_gpa[2], in_gva[2];	/* per VP: input page */
 	u64 out_gpa[2], out_gva[2];	/* per VP: output page */
 	u64 assist_gpa[2][2], assist_gva[2][2];	/* [vp][vtl] */
-	u64 test_gva;
+	u64 test_gva, test_gpa;
 	struct enable_vp_vtl ctx[2];	/* VTL1 initial context, per VP */
 	int vtl1_cmd[2];
 	u64 ret_rcx[2];
@@ -267,6 +267,12 @@ static void vtl1_boot(void)
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, REP_START(1)), REPS(2));
 	GUEST_SYNC(11);		/* host: exactly those protections */
 
+	/* Pages VTL0 will hand KVM as hypercall output and input. */
+	gpns[0] = GPN(12);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 1, 0), REPS(1));
+	gpns[0] = GPN(13);
+	GUEST_ASSERT_EQ(modify(SELF, 0, 0, gpns, 1, 0), REPS(1));
+
 	/* VTL1 enables VTL1 on VP 1, with its own stack. */
 	GUEST_ASSERT_EQ(enable_vp(7, 1, 1), ST_INVALID_VP_INDEX);
 	GUEST_ASSERT_EQ(enable_vp(1, 1, 1), ST_SUCCESS);
@@ -463,6 +469,25 @@ static void guest_vp0(void)
 	/* The VTL0 VP assist page was left alone. */
 	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_VP_ASSIST_PAGE),
 			g.assist_gpa[0][0] | 1);
+
+	/*
+	 * KVM reads and writes hypercall input and output as the caller:
+	 * output to a page VTL1 made read-only, input from a page it made
+	 * inaccessible, are refused.
+	 */
+	{
+		u64 *in = input(), r;
+
+		in[0] = SELF;
+		in[1] = (u32)-2;
+		((u32 *)in)[4] = REG_VP_STATUS;
+		r = vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+			      g.test_gpa + 12 * PG);
+		GUEST_ASSERT_EQ(r & 0xffff, ST_ACCESS_DENIED);
+		r = vsm_hcall(HVCALL_GET_VP_REGS | REPS(1),
+			      g.test_gpa + 13 * PG, g.out_gpa[0]);
+		GUEST_ASSERT_EQ(r & 0xffff, ST_ACCESS_DENIED);
+	}
 
 	/* Each protection, seen from VTL0. */
 	vtl0_touch(0, 0);
@@ -680,6 +705,7 @@ static void test_boot(void)
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
 	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
 	g.test_gva = TEST_GPA;
+	g.test_gpa = TEST_GPA;
 	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
 	for (i = 0; i < 2; i++) {
 		g.in_gva[i] = vsm_alloc_page(vm, &g.in_gpa[i]);

@@ -368,6 +368,9 @@ static void test_invalid(void)
 	s.active_vtl = 2;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
 		    "VTL above the maximum: errno %d", errno);
+	s.active_vtl = 200;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,
+		    "VTL 200: errno %d", errno);
 	s.active_vtl = 1;
 	s.enabled_vtls = 4;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &s) == -1 && errno == EINVAL,

@@ -371,7 +371,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		       (caller.vp_vtls & BIT(caller.vtl + 1))));
 	ok = hv_vsm_check_vtl_return(&caller, control, rax);
 	require(ok == (control == HVCALL_VTL_RETURN &&
-		       !(rax & ~HV_VSM_VTL_RETURN_FAST) && caller.vtl));
+		       !(rax & ~HV_VSM_VTL_RETURN_FAST) && caller.vtl &&
+		       (caller.vp_vtls & BIT(caller.vtl - 1))));
 
 	/* A register write: register, VTL, old and new value from the input. */
 	if (len >= 24) {
