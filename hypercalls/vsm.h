@@ -76,6 +76,7 @@ int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa);
 bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
 				u8 vtl);
 void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu);
+bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -134,6 +135,11 @@ static inline int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa)
 }
 
 static inline void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu) {}
+
+static inline bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	return true;
+}
 
 static inline int kvm_vsm_faultin(struct kvm_vcpu *vcpu,
 				  struct kvm_page_fault *fault)

@@ -284,6 +284,23 @@ static bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need)
 		need) == need;
 }
 
+/**
+ * kvm_hv_vsm_gpa_writable - may the vCPU's active VTL write @gpa?
+ * @vcpu: the vCPU
+ * @gpa: a guest physical address the guest gave KVM to write to
+ *
+ * For the pages KVM writes on the guest's behalf (the hypercall page, the
+ * VP assist page): a VTL cannot have KVM write where a higher VTL denied
+ * it writes.
+ *
+ * Return: true if the layers above the active VTL allow writes.
+ */
+bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	return !kvm_vsm_enabled(vcpu->kvm) ||
+	       kvm_vsm_gpa_allowed(vcpu, gpa, KVM_VTL_PROT_R | KVM_VTL_PROT_W);
+}
+
 /*
  * Gather a call's input into the vCPU's input buffer: for a fast call the
  * two header registers and the XMM registers, else the input page, which

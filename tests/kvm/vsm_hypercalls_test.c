@@ -487,6 +487,16 @@ static void guest_vp0(void)
 		r = vsm_hcall(HVCALL_GET_VP_REGS | REPS(1),
 			      g.test_gpa + 13 * PG, g.out_gpa[0]);
 		GUEST_ASSERT_EQ(r & 0xffff, ST_ACCESS_DENIED);
+		/* Nor does KVM write the hypercall or VP assist page there. */
+		GUEST_ASSERT_EQ(wrmsr_safe(HV_X64_MSR_HYPERCALL,
+					   (g.test_gpa + 12 * PG) | 1),
+				GP_VECTOR);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_HYPERCALL), g.hcall_gpa | 1);
+		GUEST_ASSERT_EQ(wrmsr_safe(HV_X64_MSR_VP_ASSIST_PAGE,
+					   (g.test_gpa + 12 * PG) | 1),
+				GP_VECTOR);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_VP_ASSIST_PAGE),
+				g.assist_gpa[0][0] | 1);
 	}
 
 	/* Each protection, seen from VTL0. */
