@@ -76,15 +76,6 @@ struct enable_vp_vtl {
 	u64 efer, cr0, cr3, cr4, pat;
 } __packed;
 
-struct assist {
-	u32 apic_assist;
-	u32 rsvd;
-	u32 entry_reason;
-	u32 vtl_reserved;
-	u64 ret_rax;
-	u64 ret_rcx;
-};
-
 /* A hypercall from the guest that must not fault; returns the result. */
 static inline u64 vsm_hcall(u64 control, u64 in, u64 out)
 {

@@ -161,7 +161,7 @@ static void vtl_return(u64 input_rax)
 static void vtl1_boot(void)
 {
 	u64 gpns[8], val, r;
-	struct assist *a = (void *)g.assist_gva[0][1];
+	struct vsm_vp_assist *a = (void *)g.assist_gva[0][1];
 
 	/* The VTL's own VP assist page, a private synthetic MSR. */
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[0][1] | 1);
@@ -290,7 +290,7 @@ static void vtl1_boot(void)
 
 void vtl1_main(void)
 {
-	struct assist *a;
+	struct vsm_vp_assist *a;
 	u64 v = vp();
 
 	for (;;) {

@@ -137,7 +137,7 @@ static void check_intercept(u64 v, const struct msg *m)
 void vtl1_main(void)
 {
 	u64 v = vp(), gpn;
-	struct assist *a = (void *)g.assist_gva[v][1];
+	struct vsm_vp_assist *a = (void *)g.assist_gva[v][1];
 	struct msg *slot = (struct msg *)g.simp_gva[v];
 	int i;
 
@@ -176,7 +176,7 @@ void vtl1_main(void)
 		vtl1_leave(entry(1), &g.vtl0[v]);
 
 		if (a->entry_reason == ENTRY_INTERCEPT) {
-			check_intercept(v, (void *)((u8 *)a + 0x70));
+			check_intercept(v, (void *)a->intercept_message);
 			slot->type = 0;
 			wrmsr(HV_X64_MSR_EOM, 0);
 			gpn = g.expect[v].gpa >> 12;

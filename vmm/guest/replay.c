@@ -56,18 +56,6 @@ typedef uint64_t u64;
 
 enum { CMD_NONE, CMD_BOOT, CMD_BENCH, CMD_VMM_TRIPS };
 
-struct assist {
-	u32 apic_assist;
-	u32 rsvd;
-	u32 entry_reason;
-	u32 vtl_reserved;
-	u64 ret_rax;
-	u64 ret_rcx;
-	u8 pad[0x70 - 0x20];
-	u32 msg_type;
-	u8 msg_rest[0x38 + 12];
-	u64 msg_gpa;		/* payload + 0x38 */
-};
 
 void _start(void);
 void guest_main(void);
@@ -343,12 +331,14 @@ static void vtl1_bench(void)
 	}
 }
 
-static void vtl1_intercept(u64 vp, struct assist *a)
+static void vtl1_intercept(u64 vp, struct vsm_vp_assist *a)
 {
 	u32 *slot = (u32 *)vp_page(vp, VSM_VP_SIMP1);
-	u64 gpn = a->msg_gpa >> 12;
+	u32 type = *(u32 *)a->intercept_message;
+	/* The message's payload after its 16-byte header; the GPA at 0x38. */
+	u64 gpn = *(u64 *)(a->intercept_message + 16 + 0x38) >> 12;
 
-	if (a->msg_type != MSG_GPA_INTERCEPT || *slot != MSG_GPA_INTERCEPT)
+	if (type != MSG_GPA_INTERCEPT || *slot != MSG_GPA_INTERCEPT)
 		fail("secure intercept without its message");
 	*slot = 0;
 	wrmsr(MSR_EOM, 0);
@@ -359,7 +349,7 @@ static void vtl1_intercept(u64 vp, struct assist *a)
 void vtl1_main(void)
 {
 	u64 vp = vp_index();
-	struct assist *a = (struct assist *)vp_page(vp, VSM_VP_ASSIST1);
+	struct vsm_vp_assist *a = (struct vsm_vp_assist *)vp_page(vp, VSM_VP_ASSIST1);
 
 	wrmsr(MSR_VP_ASSIST, vp_page(vp, VSM_VP_ASSIST1) | 1);
 	wrmsr(MSR_SCONTROL, 1);

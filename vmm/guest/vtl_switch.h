@@ -26,6 +26,18 @@ struct vtl_gprs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* The VP assist page as VSM uses it (struct hv_vp_assist_page). */
+struct vsm_vp_assist {
+	uint32_t apic_assist;
+	uint32_t rsvd;
+	uint32_t entry_reason;		/* 1 VTL call, 2 interrupt, 3 intercept */
+	uint32_t vtl_reserved;
+	uint64_t ret_rax;		/* loaded into RAX by a VTL return */
+	uint64_t ret_rcx;		/* and into RCX */
+	uint8_t pad[0x70 - 0x20];
+	uint8_t intercept_message[256];	/* struct hv_message */
+};
+
 uint64_t vsm_switch(uint64_t entry, uint64_t input, uint64_t *rcx);
 void vtl1_leave(uint64_t entry, struct vtl_gprs *regs);
 
