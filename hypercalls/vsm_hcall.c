@@ -691,12 +691,16 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 	u32 reason = HV_VTL_ENTRY_VTL_CALL;
 
 	kvm_vsm_caller(vcpu, &c);
-	from = vcpu->arch.vtl;
-	to = call ? from + 1 : from - 1;
 	if (!is_64_bit_hypercall(vcpu) ||
 	    !(call ? hv_vsm_check_vtl_call(&c, control, input) :
-		     hv_vsm_check_vtl_return(&c, control, input)) ||
-	    !kvm_vsm_can_enter(vcpu, to)) {
+		     hv_vsm_check_vtl_return(&c, control, input))) {
+		kvm_queue_exception(vcpu, UD_VECTOR);
+		return 1;
+	}
+	/* The checks above keep @to within the VM's VTLs. */
+	from = vcpu->arch.vtl;
+	to = call ? from + 1 : from - 1;
+	if (!kvm_vsm_can_enter(vcpu, to)) {
 		kvm_queue_exception(vcpu, UD_VECTOR);
 		return 1;
 	}
