@@ -9,8 +9,9 @@
  * assist page and in SINT0's message slot; VTL1 checks every field, grants
  * access with HvModifyVtlProtectionMask and returns, and VTL0's retried
  * access succeeds with its registers intact. Allowed accesses take no
- * intercept. With VTL1's SynIC disabled, a denied access exits to
- * userspace with KVM_EXIT_MEMORY_FAULT instead.
+ * intercept. Without a VP assist page, VTL1 still takes the intercept,
+ * with the message in the SynIC slot only. With VTL1's SynIC disabled, a
+ * denied access exits to userspace with KVM_EXIT_MEMORY_FAULT instead.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,7 +35,7 @@
 #define ENTRY_INTERCEPT		3
 
 enum { OP_READ, OP_WRITE, OP_EXEC };
-enum { CMD_NONE, CMD_SYNIC_OFF };
+enum { CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF };
 
 struct msg {
 	u32 type;
@@ -73,6 +74,7 @@ static struct {
 	} expect[2];
 	u64 intercepts[2];
 	int cmd[2];
+	int no_assist[2];
 	u64 code_offsets;
 } g;
 
@@ -177,6 +179,16 @@ void vtl1_main(void)
 
 		if (a->entry_reason == ENTRY_INTERCEPT) {
 			check_intercept(v, (void *)a->intercept_message);
+		} else if (g.no_assist[v]) {
+			/* No VP assist page: the message is in SINT0's slot only. */
+			GUEST_ASSERT_EQ(slot->type, MSG_GPA_INTERCEPT);
+			GUEST_ASSERT_EQ(*(u32 *)a->intercept_message, 0);
+			check_intercept(v, slot);
+			g.no_assist[v] = 0;
+			wrmsr(HV_X64_MSR_VP_ASSIST_PAGE,
+			      g.assist_gpa[v][1] | 1);
+		}
+		if (a->entry_reason == ENTRY_INTERCEPT || slot->type) {
 			slot->type = 0;
 			wrmsr(HV_X64_MSR_EOM, 0);
 			gpn = g.expect[v].gpa >> 12;
@@ -185,6 +197,14 @@ void vtl1_main(void)
 			continue;
 		}
 		GUEST_ASSERT_EQ(a->entry_reason, ENTRY_VTL_CALL);
+		if (g.cmd[v] == CMD_NO_ASSIST) {
+			memset(a->intercept_message, 0,
+			       sizeof(a->intercept_message));
+			wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, 0);
+			g.no_assist[v] = 1;
+			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v + 1) >> 12, 0),
+					REPS(1));
+		}
 		if (g.cmd[v] == CMD_SYNIC_OFF) {
 			wrmsr(HV_X64_MSR_SCONTROL, 0);
 			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v) >> 12, 0),
@@ -256,12 +276,18 @@ static void guest_code(void)
 	touch(v, base + 1, OP_WRITE, false);
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
 
+	/* VTL1 without a VP assist page still takes the intercept. */
+	g.cmd[v] = CMD_NO_ASSIST;
+	vsm_switch(entry(0), 0, &rcx);
+	touch(v, base + 1, OP_READ, true);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
+
 	/* VTL1's SynIC off: the next denied access goes to userspace. */
 	g.cmd[v] = CMD_SYNIC_OFF;
 	vsm_switch(entry(0), 0, &rcx);
 	GUEST_SYNC(2);
 	vtl0_read((u64 *)PAGE_GPA(base));
-	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
 	GUEST_DONE();
 }
 
@@ -340,10 +366,10 @@ int main(void)
 		pthread_join(threads[i], NULL);
 
 	sync_global_from_guest(vm, g);
-	TEST_ASSERT(g.intercepts[0] == 4 && g.intercepts[1] == 4,
-		    "intercepts: VP 0 %lu, VP 1 %lu, want 4 each",
+	TEST_ASSERT(g.intercepts[0] == 5 && g.intercepts[1] == 5,
+		    "intercepts: VP 0 %lu, VP 1 %lu, want 5 each",
 		    g.intercepts[0], g.intercepts[1]);
-	ksft_test_result_pass("4 exact intercepts per VP, 2 VPs at once\n");
+	ksft_test_result_pass("5 exact intercepts per VP, 2 VPs at once\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
