@@ -504,14 +504,14 @@ static u16 kvm_vsm_set_reg(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 			   u8 vtl, u32 name, u64 val)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
-	u64 old = 0;
 	u16 st;
 
 	if (name == HV_REGISTER_VSM_PARTITION_CONFIG)
 		return vtl ? kvm_vsm_set_config(vcpu, c, vtl, val) :
 			     HV_STATUS_INVALID_PARAMETER;
 
-	st = hv_vsm_check_reg_write(c, vtl, name, old, val);
+	/* Only VsmPartitionConfig depends on the old value. */
+	st = hv_vsm_check_reg_write(c, vtl, name, 0, val);
 	if (st)
 		return st;
 	if (name == HV_REGISTER_VP_ASSIST_PAGE) {
@@ -635,6 +635,26 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
 	return msr & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK;
 }
 
+/*
+ * Tell the VTL just entered why, in its VP assist page if it has one:
+ * vtl_entry_reason and, for an intercept, @msg in intercept_message.
+ */
+static void kvm_vsm_entry_reason(struct kvm_vcpu *vcpu, u32 reason,
+				 const struct hv_message *msg)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	gpa_t gpa = kvm_vsm_assist_gpa(v->state[vcpu->arch.vtl].vp_assist);
+
+	if (gpa == INVALID_GPA)
+		return;
+	if (msg)
+		kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_INTERCEPT_MESSAGE,
+				     msg, sizeof(*msg));
+	kvm_vcpu_write_guest(vcpu, gpa + offsetof(struct hv_vp_assist_page,
+						  vtl_entry_reason),
+			     &reason, sizeof(reason));
+}
+
 /* Can the vCPU enter VTL @to now? Not from SMM, nor with a state its mode refuses. */
 static bool kvm_vsm_can_enter(struct kvm_vcpu *vcpu, u8 to)
 {
@@ -681,14 +701,12 @@ static bool kvm_vsm_switch(struct kvm_vcpu *vcpu, u8 to)
  */
 int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 {
-	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	bool call = hv_vsm_code(control) == HVCALL_VTL_CALL;
 	u64 input = kvm_rax_read(vcpu), ret[2] = {};
 	bool restore = false;
 	struct hv_vsm_caller c;
 	u8 from, to;
 	gpa_t gpa;
-	u32 reason = HV_VTL_ENTRY_VTL_CALL;
 
 	kvm_vsm_caller(vcpu, &c);
 	if (!is_64_bit_hypercall(vcpu) ||
@@ -728,12 +746,7 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 		return 1;
 
 	if (call) {
-		gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);
-		if (gpa != INVALID_GPA)
-			kvm_vcpu_write_guest(vcpu, gpa +
-					     offsetof(struct hv_vp_assist_page,
-						      vtl_entry_reason),
-					     &reason, sizeof(reason));
+		kvm_vsm_entry_reason(vcpu, HV_VTL_ENTRY_VTL_CALL, NULL);
 	} else if (restore) {
 		kvm_rax_write(vcpu, ret[0]);
 		kvm_rcx_write(vcpu, ret[1]);
@@ -950,11 +963,9 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	u8 from = vcpu->arch.vtl, to = v->intercept.vtl;
-	u32 reason = HV_VTL_ENTRY_INTERCEPT;
 	struct hv_vsm_memory_intercept *mi;
 	struct hv_message msg = {};
 	struct kvm_segment cs;
-	gpa_t gpa;
 
 	/* Userspace changed the VTLs since: the access faults again. */
 	if (to <= from || !(v->vtls & BIT(to)))
@@ -989,14 +1000,6 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 		return;
 	v->intercepts++;
 
-	gpa = kvm_vsm_assist_gpa(v->state[to].vp_assist);
-	if (gpa != INVALID_GPA) {
-		kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_INTERCEPT_MESSAGE,
-				     &msg, sizeof(msg));
-		kvm_vcpu_write_guest(vcpu, gpa +
-				     offsetof(struct hv_vp_assist_page,
-					      vtl_entry_reason),
-				     &reason, sizeof(reason));
-	}
+	kvm_vsm_entry_reason(vcpu, HV_VTL_ENTRY_INTERCEPT, &msg);
 	kvm_vsm_post_message(vcpu, v->state[to].simp, &msg);
 }
