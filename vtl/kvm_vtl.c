@@ -41,6 +41,24 @@ static void kvm_vtl_zap_note(struct kvm_vtl_sink *sink, u64 start, u64 end)
 }
 
 /**
+ * kvm_vtl_init - set up what the layers of all VMs share, at module load
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kvm_vtl_init(void)
+{
+	return kvm_vtl_store_init();
+}
+
+/**
+ * kvm_vtl_exit - undo kvm_vtl_init(), at module unload, after all VMs
+ */
+void kvm_vtl_exit(void)
+{
+	kvm_vtl_store_exit();
+}
+
+/**
  * kvm_vtl_init_vm - set up the layers of a new VM
  * @kvm: the VM
  *

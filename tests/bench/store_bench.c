@@ -22,7 +22,8 @@
  *   lookup rng         1,000,000 random lookups in the ranges-4k state
  *
  * Time is process CPU time (the RCU callback thread's frees included),
- * best of the repetitions.  Memory is the live tree nodes after the mix.
+ * best of the repetitions.  Memory is what the mix left allocated from the
+ * slab caches: tree and xarray nodes, and the store's chunks.
  * Under callgrind each measured section is bracketed by client requests;
  * the Makefile turns the dumps into instruction counts (-i FILE).
  *
@@ -45,6 +46,7 @@
 #include "kvm_vtl_store.h"
 
 extern int nr_allocated;
+extern long nr_allocated_bytes;
 
 #define PAGES_1G	BIT(18)
 #define PAGES_4G	BIT(20)
@@ -69,7 +71,8 @@ static const char * const mix_name[NR_MIX] = {
 struct result {
 	double ns;		/* best CPU time of the section */
 	u64 pages;		/* pages the section covers */
-	long nodes;		/* live nodes after it */
+	long nodes;		/* live slab objects after it */
+	long bytes;		/* their size */
 	double instr;		/* from callgrind, -1 when not measured */
 	bool done;
 };
@@ -159,6 +162,7 @@ struct section {
 	double t0;
 	double w0;
 	int nodes0;
+	long bytes0;
 };
 
 static double wall_ns(void)
@@ -173,6 +177,7 @@ static void section_begin(struct section *s)
 {
 	rcu_barrier();
 	s->nodes0 = nr_allocated;
+	s->bytes0 = nr_allocated_bytes;
 	CALLGRIND_ZERO_STATS;
 	s->t0 = cpu_ns();
 	s->w0 = wall_ns();
@@ -201,6 +206,7 @@ static void section_end(struct section *s, enum mix m, enum impl impl,
 		r->ns = ns;
 	r->pages = pages;
 	r->nodes = nr_allocated - s->nodes0;
+	r->bytes = nr_allocated_bytes - s->bytes0;
 	r->done = true;
 }
 
@@ -300,6 +306,7 @@ static void mix_random(enum impl impl)
 			sink_sum += kvm_vtl_layer_get(&l, lookup_gfns[i]);
 		section_end(&s, LOOKUP, impl, NR_LOOKUPS);
 		res[LOOKUP][impl].nodes = res[RANDOM][impl].nodes;
+		res[LOOKUP][impl].bytes = res[RANDOM][impl].bytes;
 
 		section_begin(&s);
 		kvm_vtl_layer_reset(&l, KVM_VTL_PROT_R, NULL);
@@ -327,6 +334,7 @@ static void mix_random(enum impl impl)
 				    KVM_VTL_PROT_ALL;
 		section_end(&s, LOOKUP, impl, NR_LOOKUPS);
 		res[LOOKUP][impl].nodes = res[RANDOM][impl].nodes;
+		res[LOOKUP][impl].bytes = res[RANDOM][impl].bytes;
 		xa_destroy(&xa);
 	}
 }
@@ -395,6 +403,7 @@ static void mix_ranges(enum impl impl)
 			sink_sum += kvm_vtl_layer_get(&l, lookup_gfns[i]);
 		section_end(&s, LOOKUP_R, impl, NR_LOOKUPS);
 		res[LOOKUP_R][impl].nodes = res[RANGES][impl].nodes;
+		res[LOOKUP_R][impl].bytes = res[RANGES][impl].bytes;
 		kvm_vtl_layer_destroy(&l);
 		sink_sum += cs.ranges;
 	} else {
@@ -417,6 +426,7 @@ static void mix_ranges(enum impl impl)
 				    KVM_VTL_PROT_ALL;
 		section_end(&s, LOOKUP_R, impl, NR_LOOKUPS);
 		res[LOOKUP_R][impl].nodes = res[RANGES][impl].nodes;
+		res[LOOKUP_R][impl].bytes = res[RANGES][impl].bytes;
 		xa_destroy(&xa);
 	}
 }
@@ -448,12 +458,6 @@ static void load_instr(const char *file)
 	fclose(f);
 }
 
-static size_t node_size(enum impl impl)
-{
-	return impl == STORE ? sizeof(struct maple_node) :
-			       sizeof(struct xa_node);
-}
-
 static void cell(char *buf, size_t len, double v, const char *fmt)
 {
 	if (v < 0)
@@ -483,7 +487,7 @@ static void report(void)
 			v[0][i] = ok ? r[i].ns / r[i].pages : -1;
 			v[1][i] = ok && r[i].instr >= 0 ?
 				  r[i].instr / r[i].pages : -1;
-			v[2][i] = ok ? (double)r[i].nodes * node_size(i) /
+			v[2][i] = ok ? (double)r[i].bytes /
 				  r[i].pages : -1;
 		}
 		for (i = 0; i < 3; i++) {
@@ -530,8 +534,7 @@ static void check_targets(void)
 	}
 	if (ct[STORE].done && ct[XARRAY].done) {
 		x = ct[XARRAY].ns / ct[STORE].ns;
-		y = (double)ct[XARRAY].nodes * node_size(XARRAY) /
-		    max(1L, ct[STORE].nodes * (long)node_size(STORE));
+		y = (double)ct[XARRAY].bytes / max(1L, ct[STORE].bytes);
 		verdict(x >= 100 && y >= 100,
 			"contiguous 1 GiB: store %.0fx faster, %.0fx less memory (targets >= 100x)",
 			x, y);
@@ -556,7 +559,7 @@ static void check_targets(void)
 			x);
 	}
 	if (rs[STORE].done)
-		printf("     reset over the random-100k state (%ld nodes): %.0f us\n",
+		printf("     reset over the random-100k state (%ld slab objects): %.0f us\n",
 		       res[RANDOM][STORE].nodes, rs[STORE].ns / 1e3);
 }
 
@@ -599,6 +602,10 @@ int main(int argc, char **argv)
 
 	rcu_register_thread();
 	maple_tree_init();
+	if (kvm_vtl_store_init()) {
+		fprintf(stderr, "kvm_vtl_store_init failed\n");
+		return 1;
+	}
 	radix_tree_init();
 	for (i = 0; i < NR_MIX * NR_IMPL; i++)
 		res[i / NR_IMPL][i % NR_IMPL].instr = -1;

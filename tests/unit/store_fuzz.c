@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <linux/radix-tree.h>
+
 #include "vtl_model.h"
 
 static struct model m;
@@ -19,6 +21,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	rcu_register_thread();
 	maple_tree_init();
+	radix_tree_init();
+	if (kvm_vtl_store_init()) {
+		fprintf(stderr, "kvm_vtl_store_init failed\n");
+		return 1;
+	}
 	if (model_init(&m, ws, wl))
 		abort();
 	return 0;
@@ -30,6 +37,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	unsigned int ops = 0;
 	int ret = 0;
 
+	m.trace = getenv("VTL_TRACE");
 	m.fail_rate = src_bits(&s, 8) < 32 ? 3 + src_below(&s, 8) : 0;
 	model_fail_state = 1 + size;
 	model_reset(&m, &s);

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/radix-tree.h>
+
 #include "vtl_model.h"
 
 extern int nr_allocated;
@@ -187,7 +189,7 @@ static int test_directed(char *msg, size_t len)
 	memcpy(gfns, list, sizeof(gfns));
 	if (!CHECK(!kvm_vtl_layer_set_gfns(&l, gfns, 8, RW, &rs.sink) &&
 		   rec_is3(&rs, 3, 5, 9, 10, 100, 100) &&
-		   count_entries(&l) == 7, "set_gfns reports (%u)", rs.n))
+		   count_entries(&l) == 2, "set_gfns reports (%u)", rs.n))
 		goto out;
 
 	/* Repeating it changes nothing and allocates nothing. */
@@ -204,6 +206,50 @@ static int test_directed(char *msg, size_t len)
 		   count_entries(&l) == 1, "refill (%u)", rs.n))
 		goto out;
 
+	/*
+	 * A region becomes a chunk for one page and a range again when the
+	 * page is set back; runs cross chunk and range boundaries.
+	 */
+	kvm_vtl_layer_reset(&l, KVM_VTL_PROT_ALL, NULL);
+	if (!CHECK(!kvm_vtl_layer_set_range(&l, 0, 1023, R, NULL) &&
+		   count_entries(&l) == 1, "two regions, one range"))
+		goto out;
+	rs.n = 0;
+	if (!CHECK(!kvm_vtl_layer_set_range(&l, 5, 5, RW, &rs.sink) &&
+		   rec_is1(&rs, 5, 5) && count_entries(&l) == 2 &&
+		   kvm_vtl_entry_is_chunk(mtree_load(kvm_vtl_layer_tree(&l), 0)),
+		   "one page makes a chunk"))
+		goto out;
+	gfn = 6;
+	if (!CHECK(kvm_vtl_layer_uniform(&l, 6, 1023, &prot) && prot == R &&
+		   !kvm_vtl_layer_uniform(&l, 5, 1023, &prot) &&
+		   kvm_vtl_layer_next(&l, &gfn, ULLONG_MAX, &r, &prot) &&
+		   r.start == 6 && r.end == 1023 && prot == R,
+		   "a run from a chunk into a range"))
+		goto out;
+	gfn = 0;
+	if (!CHECK(kvm_vtl_layer_next(&l, &gfn, ULLONG_MAX, &r, &prot) &&
+		   r.start == 0 && r.end == 4 && prot == R &&
+		   kvm_vtl_layer_next(&l, &gfn, ULLONG_MAX, &r, &prot) &&
+		   r.start == 5 && r.end == 5 && prot == RW, "chunk readback"))
+		goto out;
+	rs.n = 0;
+	before = nr_allocated;
+	if (!CHECK(!kvm_vtl_layer_set_range(&l, 7, 9, RW, &rs.sink) &&
+		   rec_is1(&rs, 7, 9) && nr_allocated == before,
+		   "a chunk changes in place"))
+		goto out;
+	rs.n = 0;
+	memcpy(gfns, (u64 []){ 9, 5, 7, 8 }, 4 * sizeof(u64));
+	if (!CHECK(!kvm_vtl_layer_set_gfns(&l, gfns, 4, R, &rs.sink) &&
+		   rs.n == 2 && rs.r[0].start == 5 && rs.r[0].end == 5 &&
+		   rs.r[1].start == 7 && rs.r[1].end == 9 &&
+		   count_entries(&l) == 1 &&
+		   !kvm_vtl_entry_is_chunk(mtree_load(kvm_vtl_layer_tree(&l), 0)),
+		   "a uniform chunk becomes a range again (%u)", rs.n))
+		goto out;
+	rcu_barrier();
+
 	/* Uniformity across many leaves. */
 	kvm_vtl_layer_reset(&l, KVM_VTL_PROT_ALL, NULL);
 	for (i = 0; i < 20000; i++)
@@ -211,7 +257,8 @@ static int test_directed(char *msg, size_t len)
 						    i & 1 ? R : RW, NULL),
 			   "fill %u", i))
 			goto out;
-	if (!CHECK(count_entries(&l) == 20000, "fill count"))
+	if (!CHECK(count_entries(&l) == DIV_ROUND_UP(80000, KVM_VTL_CHUNK_GFNS),
+		   "fill count: a chunk per region"))
 		goto out;
 	for (i = 0; i < 20000; i++) {
 		if (!CHECK(kvm_vtl_layer_uniform(&l, 4 * i, 4 * i + 1, &prot) &&
@@ -231,7 +278,7 @@ static int test_directed(char *msg, size_t len)
 	 */
 	rs.n = 0;
 	if (!CHECK(!kvm_vtl_layer_set_range(&l, 2, 4 * 20000 - 3, RX, &rs.sink) &&
-		   count_entries(&l) == 2 && rs.n == 1 && rs.r[0].start == 2 &&
+		   count_entries(&l) == 3 && rs.n == 1 && rs.r[0].start == 2 &&
 		   rs.r[0].end == 4 * 20000 - 3, "one range over many (%u)", rs.n))
 		goto out;
 	rcu_barrier();
@@ -248,7 +295,7 @@ static int test_directed(char *msg, size_t len)
 			goto out;
 	}
 	if (!CHECK(!kvm_vtl_layer_set_range(&l, 0, 65535 + 15, R, NULL) &&
-		   count_entries(&l) == 1, "one range over a random tree"))
+		   count_entries(&l) == 2, "one range over a random tree"))
 		goto out;
 	rcu_barrier();
 
@@ -570,6 +617,11 @@ int main(int argc, char **argv)
 
 	rcu_register_thread();
 	maple_tree_init();
+	radix_tree_init();
+	if (kvm_vtl_store_init()) {
+		fprintf(stderr, "kvm_vtl_store_init failed\n");
+		return 1;
+	}
 
 	if (selected("valid")) {
 		ret = model_check_valid(&vm);
@@ -601,7 +653,7 @@ int main(int argc, char **argv)
 
 	rcu_barrier();
 	ret = nr_allocated != 0;
-	result("leaks", ret, "%d maple nodes left after destroy", nr_allocated);
+	result("leaks", ret, "%d slab objects left after destroy", nr_allocated);
 
 	rcu_unregister_thread();
 	printf("store_model_test: %u passed, %u failed\n", passed, failed);

@@ -250,6 +250,36 @@ static u64 pick_window_end(struct model *m, struct model_src *s, u64 start)
 
 /* ---- checks ------------------------------------------------------------ */
 
+/* A chunk's counts match its nibbles, which are valid and not uniform. */
+static int check_chunk(struct model *m, struct kvm_vtl_chunk *c, u64 base)
+{
+	u16 count[KVM_VTL_PROT_ALL + 1] = {};
+	unsigned int i;
+	u8 p;
+
+	for (i = 0; i < KVM_VTL_CHUNK_GFNS; i++) {
+		p = kvm_vtl_chunk_get(c, base + i);
+		if (!kvm_vtl_prot_valid(p, true))
+			return fail(m, "chunk at %#lx: bad protection %#x at %#lx",
+				    base, p, base + i);
+		count[p]++;
+	}
+	for (p = 0; p <= KVM_VTL_PROT_ALL; p++) {
+		if (count[p] != c->count[p])
+			return fail(m, "chunk at %#lx counts %u of %#x, has %u",
+				    base, c->count[p], p, count[p]);
+		if (count[p] == KVM_VTL_CHUNK_GFNS)
+			return fail(m, "chunk at %#lx is uniformly %#x",
+				    base, p);
+	}
+	return 0;
+}
+
+/*
+ * The canonical form: entries on region boundaries; a range is valid, not
+ * the default and not equal to a range next to it; a chunk covers one
+ * region and is consistent and not uniform.
+ */
 static int check_canonical(struct model *m, u64 lo, u64 hi)
 {
 	MA_STATE(mas, kvm_vtl_layer_tree(&m->layer), lo, lo);
@@ -268,14 +298,27 @@ static int check_canonical(struct model *m, u64 lo, u64 hi)
 	mas_for_each(&mas, entry, hi) {
 		u8 v;
 
-		if (!xa_is_value(entry)) {
-			ret = fail(m, "entry %p at [%#lx,%#lx] not a value",
-				   entry, mas.index, mas.last);
+		if ((mas.index & KVM_VTL_CHUNK_MASK) ||
+		    (~mas.last & KVM_VTL_CHUNK_MASK) ||
+		    mas.last > KVM_VTL_GFN_MAX) {
+			ret = fail(m, "entry at [%#lx,%#lx] off region bounds",
+				   mas.index, mas.last);
 			break;
 		}
+		if (kvm_vtl_entry_is_chunk(entry)) {
+			if (mas.last - mas.index != KVM_VTL_CHUNK_MASK) {
+				ret = fail(m, "chunk over [%#lx,%#lx]",
+					   mas.index, mas.last);
+				break;
+			}
+			ret = check_chunk(m, entry, mas.index);
+			if (ret)
+				break;
+			have_prev = false;
+			continue;
+		}
 		v = xa_to_value(entry);
-		if (!kvm_vtl_prot_valid(v, true) || v == m->dflt ||
-		    mas.last > KVM_VTL_GFN_MAX) {
+		if (!kvm_vtl_prot_valid(v, true) || v == m->dflt) {
 			ret = fail(m, "bad entry %#x at [%#lx,%#lx] dflt %#x",
 				   v, mas.index, mas.last, m->dflt);
 			break;
@@ -293,10 +336,42 @@ static int check_canonical(struct model *m, u64 lo, u64 hi)
 	return ret;
 }
 
+/* The chunk index holds exactly the tree's chunks, each at its region. */
+static int check_index(struct model *m)
+{
+	struct kvm_vtl_layer *l = &m->layer;
+	unsigned int t = !!(l->state & KVM_VTL_STATE_TREE);
+	MA_STATE(mas, &l->trees[t], 0, 0);
+	unsigned long region, nindex = 0, ntree = 0;
+	void *entry;
+	int ret = 0;
+
+	if (!xa_empty(&l->chunks[!t]))
+		return fail(m, "inactive chunk index not empty");
+	rcu_read_lock();
+	xa_for_each(&l->chunks[t], region, entry) {
+		nindex++;
+		if (mtree_load(&l->trees[t],
+			       (u64)region << KVM_VTL_CHUNK_SHIFT) != entry) {
+			ret = fail(m, "index has %p for region %#lx, not in the tree",
+				   entry, region);
+			break;
+		}
+	}
+	mas_for_each(&mas, entry, ULONG_MAX)
+		ntree += kvm_vtl_entry_is_chunk(entry);
+	rcu_read_unlock();
+	if (!ret && nindex != ntree)
+		ret = fail(m, "index has %lu chunks, tree %lu", nindex, ntree);
+	return ret;
+}
+
+/* Hash of the layer's state, chunk contents included. */
 static u64 fingerprint(struct model *m)
 {
 	MA_STATE(mas, kvm_vtl_layer_tree(&m->layer), 0, 0);
 	u64 h = m->layer.state;
+	unsigned int i;
 	void *entry;
 
 	rcu_read_lock();
@@ -304,6 +379,11 @@ static u64 fingerprint(struct model *m)
 		h = h * 1000003 ^ mas.index;
 		h = h * 1000003 ^ mas.last;
 		h = h * 1000003 ^ (unsigned long)entry;
+		if (!kvm_vtl_entry_is_chunk(entry))
+			continue;
+		for (i = 0; i < KVM_VTL_CHUNK_GFNS / 2; i++)
+			h = h * 1000003 ^
+			    ((struct kvm_vtl_chunk *)entry)->prot[i];
 	}
 	rcu_read_unlock();
 	return h;
@@ -353,7 +433,7 @@ int model_verify(struct model *m)
 	unsigned int i = 0;
 	u8 prot;
 
-	if (check_canonical(m, 0, ULONG_MAX))
+	if (check_canonical(m, 0, ULONG_MAX) || check_index(m))
 		return -1;
 	while (kvm_vtl_layer_next(&m->layer, &gfn, KVM_VTL_GFN_MAX, &r, &prot)) {
 		if (r.start != expect_start || r.end < r.start)
@@ -393,6 +473,50 @@ static void dump_near(struct model *m, u64 start, u64 end)
 	printf("\n");
 }
 
+/*
+ * After -ENOMEM from set_range [start, end]: a prefix [start, x] may be
+ * applied, which may end inside a segment (a gap between windows is cut at
+ * region boundaries), and everything after it must be unchanged, with the
+ * sink told exactly the changed part of the prefix.  The write is then
+ * completed without failures, so that the model stays exact.
+ */
+static int check_nomem_range(struct model *m, u64 start, u64 end, u8 prot,
+			     bool use_sink)
+{
+	unsigned int si = seg_of(m, start), ei = seg_of(m, end), i, nwant = 0;
+	struct kvm_vtl_range r;
+	u64 gfn = start, next, lo, hi;
+	u8 p;
+
+	/* The prefix that reads prot is [start, next - 1]; it may be empty. */
+	m->nnomem++;
+	if (!kvm_vtl_layer_next(&m->layer, &gfn, end, &r, &p))
+		return fail(m, "set_range -ENOMEM: no readback at %#lx", start);
+	next = p == prot ? r.end + 1 : start;
+	if (next > end)
+		return fail(m, "set_range: -ENOMEM with all applied");
+	for (i = si; i <= ei; i++) {
+		lo = max_t(u64, m->seg[i], start);
+		hi = min_t(u64, seg_end(m, i), end);
+		if (lo < next && m->val[i] != prot)
+			want_add(m, &nwant, lo, min_t(u64, hi, next - 1));
+		if (hi < next)
+			continue;
+		lo = max_t(u64, lo, next);
+		if (!kvm_vtl_layer_uniform(&m->layer, lo, hi, &p) ||
+		    p != m->val[i])
+			return fail(m, "set_range -ENOMEM: [%#lx,%#lx] after the applied prefix [%#lx,%#lx) changed",
+				    lo, hi, start, next);
+	}
+	if (use_sink && check_sink(m, nwant, "set_range -ENOMEM"))
+		return -1;
+	if (kvm_vtl_layer_set_range(&m->layer, start, end, prot, NULL))
+		return fail(m, "set_range: retry after -ENOMEM failed");
+	for (i = si; i <= ei; i++)
+		m->val[i] = prot;
+	return model_verify(m);
+}
+
 static int op_set_range(struct model *m, struct model_src *s)
 {
 	u64 start = pick_window_gfn(m, s);
@@ -415,27 +539,11 @@ static int op_set_range(struct model *m, struct model_src *s)
 		       start, end, prot, ret);
 		dump_near(m, start, end);
 	}
-	if (ret == -ENOMEM && m->fail_rate) {
-		/*
-		 * A prefix of the range may be applied, the rest must be
-		 * untouched: the first segment without prot starts the rest.
-		 */
-		m->nnomem++;
-		for (i = si; i <= ei; i++)
-			if (kvm_vtl_layer_get(&m->layer, m->seg[i]) != prot)
-				break;
-		if (i > ei)
-			return fail(m, "set_range: -ENOMEM with all applied");
-		stop = i;
-		for (; i <= ei; i++)
-			if (kvm_vtl_layer_get(&m->layer, m->seg[i]) != m->val[i] ||
-			    kvm_vtl_layer_get(&m->layer, seg_end(m, i)) != m->val[i])
-				return fail(m, "set_range -ENOMEM: %#lx changed",
-					    m->seg[i]);
-	} else if (ret) {
+	if (ret == -ENOMEM && m->fail_rate)
+		return check_nomem_range(m, start, end, prot, use_sink);
+	if (ret)
 		return fail(m, "set_range [%#lx,%#lx] %#x: %d",
 			    start, end, prot, ret);
-	}
 
 	for (i = si; i < stop; i++) {
 		if (m->val[i] != prot)
@@ -444,8 +552,6 @@ static int op_set_range(struct model *m, struct model_src *s)
 	}
 	if (use_sink && check_sink(m, nwant, "set_range"))
 		return -1;
-	if (ret)
-		return model_verify(m);
 	return check_canonical(m, start ? start - 1 : 0, end + 1);
 }
 
@@ -628,8 +734,9 @@ static int op_reset(struct model *m, struct model_src *s)
 	m->dflt = prot;
 	if (use_sink && check_sink(m, nwant, "reset"))
 		return -1;
-	if (m->layer.trees[0].ma_root || m->layer.trees[1].ma_root)
-		return fail(m, "reset left a tree");
+	if (m->layer.trees[0].ma_root || m->layer.trees[1].ma_root ||
+	    !xa_empty(&m->layer.chunks[0]) || !xa_empty(&m->layer.chunks[1]))
+		return fail(m, "reset left a tree or a chunk index");
 	return 0;
 }
 

@@ -28,5 +28,20 @@
 #include <stdlib.h>
 #include <time.h>
 #include <linux/init.h>
+#include <linux/slab.h>
+
+/* What the kernel's slab has and the harness lacks. */
+#define SLAB_ACCOUNT		0
+#define U16_MAX			((u16)~0U)
+
+static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	return n > SIZE_MAX / size ? NULL : kmalloc(n * size, gfp);
+}
+
+/* The harness never frees a cache; its objects are counted as leaks. */
+static inline void kmem_cache_destroy(struct kmem_cache *cachep)
+{
+}
 
 #endif /* _VTL_SHIM_H */
