@@ -340,15 +340,23 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 static u64 kvm_vsm_modify(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 			  struct hv_vsm_input *in)
 {
+	struct kvm_memory_slot *slot = NULL;
 	struct hv_vsm_modify m;
 	u16 st, i;
+	gfn_t gfn;
 
 	st = hv_vsm_decode_modify(c, in, &m);
 	if (st)
 		return st;
-	for (i = 0; i < m.count; i++)
-		if (!kvm_vcpu_is_visible_gfn(vcpu, m.gpns[i]))
+	/* Every page must be RAM; neighbours mostly share a memslot. */
+	for (i = 0; i < m.count; i++) {
+		gfn = m.gpns[i];
+		if (slot && gfn - slot->base_gfn < slot->npages)
+			continue;
+		slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+		if (!kvm_is_visible_memslot(slot))
 			return HV_STATUS_INVALID_PARAMETER;
+	}
 	/* The list is in the vCPU's own input buffer: sorted in place. */
 	if (kvm_vtl_protect_gfns(vcpu->kvm, m.layer, (u64 *)m.gpns, m.count,
 				 m.prot))

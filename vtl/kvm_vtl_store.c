@@ -424,6 +424,31 @@ static int vtl_chunk_make(struct kvm_vtl_layer *l, struct ma_state *mas,
 }
 
 /*
+ * Set one gfn of the cursor's chunk to @prot: the common case of a list,
+ * a nibble and two counts, unless the chunk becomes uniform.
+ */
+static int vtl_write_one(struct kvm_vtl_layer *l, struct ma_state *mas,
+			 u64 gfn, u8 prot, struct vtl_changes *c,
+			 struct vtl_cursor *cur)
+{
+	struct kvm_vtl_chunk *chunk = cur->chunk;
+	u8 old = kvm_vtl_chunk_get(chunk, gfn);
+
+	if (old == prot)
+		return 0;
+	if (chunk->count[prot] + 1 == KVM_VTL_CHUNK_GFNS) {
+		cur->chunk = NULL;
+		return vtl_apply(l, mas, cur->base,
+				 cur->base + KVM_VTL_CHUNK_MASK,
+				 vtl_entry(l, prot), c);
+	}
+	vtl_chunk_set(chunk, gfn, old, prot);
+	if (c)
+		vtl_note(c, gfn, gfn);
+	return 0;
+}
+
+/*
  * Set [start, end], part of one region but not all of it, to @prot.  In a
  * chunk the nibbles change in place, without a tree store, unless the
  * chunk would become uniform: then the region becomes a range (merged with
@@ -843,8 +868,13 @@ int kvm_vtl_layer_set_gfns(struct kvm_vtl_layer *l, u64 *gfns, unsigned int n,
 
 		for (j = i + 1; j < n && gfns[j] <= end + 1; j++)
 			end = gfns[j];
-		ret = vtl_write(l, &mas, gfns[i], end, prot, sink ? &c : NULL,
-				&cur);
+		if (end == gfns[i] && cur.chunk &&
+		    cur.base == (end & ~KVM_VTL_CHUNK_MASK))
+			ret = vtl_write_one(l, &mas, end, prot,
+					    sink ? &c : NULL, &cur);
+		else
+			ret = vtl_write(l, &mas, gfns[i], end, prot,
+					sink ? &c : NULL, &cur);
 	}
 	if (sink)
 		vtl_flush(&c);
