@@ -79,11 +79,15 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
  * (with VTL0 up to the active VTL) the VTLs enabled on it, which are then
  * enabled in the partition too: for restore, and for VMMs that switch
  * VTLs themselves. The vCPU's registers are left as they are: they become
- * the new VTL's (see KVM_SET_VSM_VTL_STATE). The MMU context is reset so
+ * the new VTL's (see KVM_SET_VSM_VTL_STATE); its SynIC and synthetic
+ * timers, which KVM keeps per VTL, become the active ones. The MMU context
+ * is reset so
  * that the next entry runs on the roots, and with the access, of that VTL.
  *
  * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
- * VM's highest, enabled VTLs with a gap, or non-zero padding.
+ * VM's highest, enabled VTLs with a gap, or non-zero padding; -ENOMEM
+ * when the vCPU's Hyper-V state could not be created. Nothing changes on
+ * an error.
  */
 int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state)
@@ -102,6 +106,11 @@ int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 	if (state->pad || memchr_inv(state->pad2, 0, sizeof(state->pad2)) ||
 	    memchr_inv(state->reserved, 0, sizeof(state->reserved)))
 		return -EINVAL;
+
+	/* The only step that can fail, first: nothing changes on failure. */
+	if (vcpu->arch.vtl != state->active_vtl &&
+	    kvm_vsm_set_active_hv(vcpu, vcpu->arch.vtl, state->active_vtl))
+		return -ENOMEM;
 
 	mutex_lock(&to_kvm_hv(kvm)->hv_lock);
 	/* As HvEnableVpVtl: VTL calls read the set with acquire. */

@@ -35,6 +35,17 @@ struct kvm_vcpu_vsm {
 	} intercept;
 	/* Secure intercepts delivered, for tests and statistics. */
 	u64 intercepts;
+	/*
+	 * The SynIC, synthetic timers and Hyper-V VP state of each VTL;
+	 * vcpu->arch.hyperv is the active VTL's. A higher VTL's timers run
+	 * while a lower VTL does and preempt it when they expire.
+	 */
+	struct kvm_vcpu_hv *hv[KVM_HV_VSM_NR_VTLS];
+	/* Retries a preemption that had to wait for an event's delivery. */
+	struct hrtimer wake_retry;
+	struct kvm_vcpu *vcpu;
+	/* Entries of a higher VTL for its interrupts, for tests and statistics. */
+	u64 wakes;
 	/* The input of the hypercall being handled. */
 	u64 input[PAGE_SIZE / sizeof(u64)];
 };
@@ -76,6 +87,9 @@ int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa);
 bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
 				u8 vtl);
 void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu);
+void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu);
+bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu);
+int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to);
 bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
@@ -135,6 +149,12 @@ static inline int kvm_hv_vsm_write_code_page(struct kvm_vcpu *vcpu, gpa_t gpa)
 }
 
 static inline void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu) {}
+static inline void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu) {}
+
+static inline bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
 
 static inline bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
 {

@@ -32,7 +32,12 @@
 /* The RFLAGS bits that exist: CF..OF, IOPL, NT, RF..ID and fixed bit 1. */
 #define KVM_VSM_RFLAGS_VALID	0x3f7fd7ULL
 
-/* The private MSRs of a VTL and where struct kvm_vsm_vtl_state keeps them. */
+/*
+ * The private MSRs of a VTL and where struct kvm_vsm_vtl_state keeps them.
+ * The SynIC's, from KVM_VSM_FIRST_SYNIC on, live in the VTL's own struct
+ * kvm_vcpu_hv and are not copied on a switch: userspace reads and writes
+ * them through the state ioctls.
+ */
 static const struct {
 	u32 index;
 	u16 offset;
@@ -49,7 +54,10 @@ static const struct {
 	VSM_MSR(MSR_IA32_CR_PAT, pat),
 	VSM_MSR(MSR_TSC_AUX, tsc_aux),
 	VSM_MSR(HV_X64_MSR_VP_ASSIST_PAGE, vp_assist),
-	/* The SynIC; SCONTROL first, so that it is enabled for the SINTs. */
+	/*
+	 * The SynIC, from KVM_VSM_FIRST_SYNIC on; SCONTROL first, so that it
+	 * is enabled for the SINTs.
+	 */
 	VSM_MSR(HV_X64_MSR_SCONTROL, scontrol),
 	VSM_MSR(HV_X64_MSR_SIEFP, siefp),
 	VSM_MSR(HV_X64_MSR_SIMP, simp),
@@ -72,6 +80,11 @@ static const struct {
 #undef VSM_MSR
 };
 
+#define KVM_VSM_FIRST_SYNIC	11
+
+/* Retry of a preemption that waits for an event's delivery. */
+#define KVM_VSM_WAKE_RETRY_NS	(10 * NSEC_PER_USEC)
+
 static u64 *kvm_vsm_msr(struct kvm_vsm_vtl_state *s, int i)
 {
 	return (u64 *)((u8 *)s + kvm_vsm_msrs[i].offset);
@@ -83,22 +96,156 @@ static u64 *kvm_vsm_msr(struct kvm_vsm_vtl_state *s, int i)
  *
  * Return: 0, or -ENOMEM.
  */
+static enum hrtimer_restart kvm_vsm_wake_retry(struct hrtimer *timer)
+{
+	struct kvm_vcpu_vsm *v = container_of(timer, struct kvm_vcpu_vsm,
+					      wake_retry);
+
+	kvm_make_request(KVM_REQ_HV_STIMER, v->vcpu);
+	kvm_vcpu_kick(v->vcpu);
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * kvm_vsm_vcpu_create - allocate the VSM state of a new vCPU
+ * @vcpu: the vCPU
+ *
+ * Also the Hyper-V state of each VTL above 0; VTL0's is the vCPU's own,
+ * which KVM creates when the guest or userspace first needs it.
+ *
+ * Return: 0, or -ENOMEM.
+ */
 int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu)
 {
+	struct kvm_vcpu_vsm *v;
+	int vtl;
+
 	if (!kvm_vsm_enabled(vcpu->kvm))
 		return 0;
-	vcpu->arch.vsm = kzalloc(sizeof(*vcpu->arch.vsm), GFP_KERNEL_ACCOUNT);
-	return vcpu->arch.vsm ? 0 : -ENOMEM;
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return -ENOMEM;
+	v->vcpu = vcpu;
+	hrtimer_init(&v->wake_retry, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	v->wake_retry.function = kvm_vsm_wake_retry;
+	vcpu->arch.vsm = v;
+	for (vtl = 1; vtl <= vcpu->kvm->arch.vsm_max_vtl; vtl++) {
+		v->hv[vtl] = kvm_hv_vcpu_alloc(vcpu);
+		if (!v->hv[vtl])
+			goto fail;
+	}
+	return 0;
+fail:
+	kvm_vsm_vcpu_destroy(vcpu);
+	return -ENOMEM;
 }
 
 /**
  * kvm_vsm_vcpu_destroy - free the VSM state of a vCPU
- * @vcpu: the vCPU
+ * @vcpu: the vCPU; kvm_hv_vcpu_uninit() may have freed the active VTL's
+ *	Hyper-V state already
  */
 void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
-	kfree(vcpu->arch.vsm);
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl;
+
+	if (!v)
+		return;
+	hrtimer_cancel(&v->wake_retry);
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (vcpu->arch.hyperv || vtl != vcpu->arch.vtl)
+			kvm_hv_vcpu_free(v->hv[vtl]);
+	vcpu->arch.hyperv = NULL;
+	kfree(v);
 	vcpu->arch.vsm = NULL;
+}
+
+/* What a vCPU's Hyper-V state holds for the whole VP, not per VTL. */
+static void kvm_vsm_hv_sync(struct kvm_vcpu_hv *to,
+			    const struct kvm_vcpu_hv *from)
+{
+	to->vp_index = from->vp_index;
+	to->runtime_offset = from->runtime_offset;
+	to->enforce_cpuid = from->enforce_cpuid;
+	to->cpuid_cache = from->cpuid_cache;
+	to->synic.active = from->synic.active;
+	to->synic.dont_zero_synic_pages = from->synic.dont_zero_synic_pages;
+}
+
+/*
+ * The active VTL's Hyper-V state, created if KVM has not yet; it is
+ * recorded as VTL @from's.
+ */
+static struct kvm_vcpu_hv *kvm_vsm_hv_active(struct kvm_vcpu *vcpu, u8 from)
+{
+	if (kvm_hv_vcpu_init(vcpu))
+		return NULL;
+	vcpu->arch.vsm->hv[from] = vcpu->arch.hyperv;
+	return vcpu->arch.hyperv;
+}
+
+/*
+ * Make VTL @to's SynIC, timers and VP assist state the vCPU's instead of
+ * VTL @from's. Its timers that expired meanwhile are delivered before the
+ * next entry.
+ */
+static bool kvm_vsm_hv_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
+{
+	struct kvm_vcpu_hv *cur = kvm_vsm_hv_active(vcpu, from);
+	struct kvm_vcpu_hv *hv = vcpu->arch.vsm->hv[to];
+
+	if (!cur)
+		return false;
+	if (hv == cur)
+		return true;
+	kvm_vsm_hv_sync(hv, cur);
+	vcpu->arch.hyperv = hv;
+	if (!bitmap_empty(hv->stimer_pending_bitmap, HV_SYNIC_STIMER_COUNT))
+		kvm_make_request(KVM_REQ_HV_STIMER, vcpu);
+	return true;
+}
+
+/**
+ * kvm_vsm_set_active_hv - follow KVM_SET_VSM_STATE's change of VTL
+ * @vcpu: the vCPU, loaded
+ * @from: its active VTL so far
+ * @to: its new active VTL
+ *
+ * Return: 0, or -ENOMEM (nothing changed).
+ */
+int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to)
+{
+	return kvm_vsm_hv_switch(vcpu, from, to) ? 0 : -ENOMEM;
+}
+
+/*
+ * Read or write the SynIC registers in @s on VTL @vtl's SynIC, active or
+ * not, the way KVM_GET_MSRS and KVM_SET_MSRS would if it were active.
+ */
+static void kvm_vsm_synic_access(struct kvm_vcpu *vcpu, u8 vtl,
+				 struct kvm_vsm_vtl_state *s, bool write)
+{
+	struct kvm_vcpu_hv *active = kvm_vsm_hv_active(vcpu, vcpu->arch.vtl);
+	int i;
+
+	if (!active) {
+		if (!write)
+			for (i = KVM_VSM_FIRST_SYNIC; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
+				*kvm_vsm_msr(s, i) = 0;
+		return;
+	}
+	kvm_vsm_hv_sync(vcpu->arch.vsm->hv[vtl], active);
+	vcpu->arch.hyperv = vcpu->arch.vsm->hv[vtl];
+	for (i = KVM_VSM_FIRST_SYNIC; i < ARRAY_SIZE(kvm_vsm_msrs); i++) {
+		if (write)
+			__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
+				      *kvm_vsm_msr(s, i), true);
+		else if (__kvm_get_msr(vcpu, kvm_vsm_msrs[i].index,
+				       kvm_vsm_msr(s, i), true))
+			*kvm_vsm_msr(s, i) = 0;
+	}
+	vcpu->arch.hyperv = active;
 }
 
 static void kvm_vsm_to_sregs(const struct kvm_vsm_vtl_state *s,
@@ -156,8 +303,10 @@ static void kvm_vsm_save(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s)
 
 /*
  * Make @s the live private state of the vCPU; shared state (GPRs but RSP,
- * CR2, FPU, the APIC base) stays. MSRs equal in @cur, the state being
- * left, are not written again. Callers check @s with kvm_vsm_state_valid()
+ * CR2, FPU, the APIC base) stays. With @cur, the state being left, for a
+ * VTL switch: MSRs equal in @cur are not written again, and the SynIC's
+ * not at all (the caller switched the vCPU's Hyper-V state). Without, as
+ * for KVM_SET_VSM_VTL_STATE: all of them. Callers check @s with kvm_vsm_state_valid()
  * against the vCPU's current mode first; should the segment and control
  * registers still be refused, nothing is changed.
  */
@@ -177,11 +326,14 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 	kvm_set_rflags(vcpu, s->rflags | X86_EFLAGS_FIXED);
 	vcpu->arch.dr7 = s->dr7;
 	kvm_update_dr7(vcpu);
-	for (i = 0; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
-		if (!cur || *kvm_vsm_msr(s, i) !=
-			    *kvm_vsm_msr((struct kvm_vsm_vtl_state *)cur, i))
-			__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
-				      *kvm_vsm_msr(s, i), true);
+	for (i = 0; i < ARRAY_SIZE(kvm_vsm_msrs); i++) {
+		if (cur && (i >= KVM_VSM_FIRST_SYNIC ||
+			    *kvm_vsm_msr(s, i) ==
+			    *kvm_vsm_msr((struct kvm_vsm_vtl_state *)cur, i)))
+			continue;
+		__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
+			      *kvm_vsm_msr(s, i), true);
+	}
 	kvm_mmu_reset_context(vcpu);
 	kvm_make_request(KVM_REQ_TLB_FLUSH_GUEST, vcpu);
 	return 0;
@@ -419,6 +571,8 @@ static u64 kvm_vsm_enable_vp(struct kvm_vcpu *vcpu, struct hv_vsm_input *in)
 		goto out;
 	}
 	v->state[e.vtl] = *s;
+	/* The new VTL's SynIC, unused so far: enabled, SINTs masked. */
+	v->hv[e.vtl]->synic.control = HV_SYNIC_CONTROL_ENABLE;
 	/* The VTL's state is complete before the VP may enter it. */
 	smp_store_release(&v->vtls, v->vtls | BIT(e.vtl));
 	WRITE_ONCE(vcpu->kvm->arch.vsm_vp_vtls,
@@ -680,9 +834,12 @@ static bool kvm_vsm_switch(struct kvm_vcpu *vcpu, u8 to)
 	u8 from = vcpu->arch.vtl;
 
 	kvm_vsm_save(vcpu, &v->scratch);
+	if (!kvm_vsm_hv_switch(vcpu, from, to))
+		return false;
 	vcpu->arch.vtl = to;
 	if (kvm_vsm_load(vcpu, &v->state[to], &v->scratch)) {
 		vcpu->arch.vtl = from;
+		kvm_vsm_hv_switch(vcpu, to, from);
 		return false;
 	}
 	v->state[from] = v->scratch;
@@ -827,10 +984,12 @@ int kvm_vcpu_ioctl_get_vsm_vtl_state(struct kvm_vcpu *vcpu,
 	r = kvm_vsm_check_vtl_state(vcpu, s);
 	if (r)
 		return r;
-	if (vtl == vcpu->arch.vtl)
+	if (vtl == vcpu->arch.vtl) {
 		kvm_vsm_save(vcpu, s);
-	else
+	} else {
 		*s = vcpu->arch.vsm->state[vtl];
+		kvm_vsm_synic_access(vcpu, vtl, s, false);
+	}
 	s->vtl = vtl;
 	memset(s->pad, 0, sizeof(s->pad));
 	memset(s->reserved, 0, sizeof(s->reserved));
@@ -862,6 +1021,7 @@ int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
 	if (s->vtl == vcpu->arch.vtl)
 		return kvm_vsm_load(vcpu, s, NULL) ? -EINVAL : 0;
 	vcpu->arch.vsm->state[s->vtl] = *s;
+	kvm_vsm_synic_access(vcpu, s->vtl, s, true);
 	return 0;
 }
 
@@ -884,10 +1044,11 @@ bool kvm_hv_vsm_queue_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 access,
 				u8 vtl)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
-	struct kvm_vsm_vtl_state *s = &v->state[vtl];
+	struct kvm_vcpu_hv_synic *synic = &v->hv[vtl]->synic;
 
-	if (!(v->vtls & BIT(vtl)) || !(s->scontrol & HV_SYNIC_CONTROL_ENABLE) ||
-	    !(s->simp & HV_SYNIC_SIMP_ENABLE) ||
+	if (!(v->vtls & BIT(vtl)) ||
+	    !(synic->control & HV_SYNIC_CONTROL_ENABLE) ||
+	    !(synic->msg_page & HV_SYNIC_SIMP_ENABLE) ||
 	    kvm_event_needs_reinjection(vcpu) || !kvm_vsm_can_enter(vcpu, vtl))
 		return false;
 
@@ -1009,5 +1170,70 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 	v->intercepts++;
 
 	kvm_vsm_entry_reason(vcpu, HV_VTL_ENTRY_INTERCEPT, &msg);
-	kvm_vsm_post_message(vcpu, v->state[to].simp, &msg);
+	kvm_vsm_post_message(vcpu, v->hv[to]->synic.msg_page, &msg);
+}
+
+/* The highest VTL above the active one with a timer due, or -1. */
+static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl;
+
+	if (!v)
+		return -1;
+	for (vtl = vcpu->kvm->arch.vsm_max_vtl; vtl > vcpu->arch.vtl; vtl--)
+		if ((v->vtls & BIT(vtl)) &&
+		    !bitmap_empty(v->hv[vtl]->stimer_pending_bitmap,
+				  HV_SYNIC_STIMER_COUNT))
+			return vtl;
+	return -1;
+}
+
+/**
+ * kvm_hv_vsm_wake_pending - whether a higher VTL's interrupt is due
+ * @vcpu: the vCPU, on its own thread
+ *
+ * Makes a halted lower VTL runnable, so that kvm_hv_vsm_wake() can switch.
+ *
+ * Return: true if a timer of a VTL above the active one expired and the
+ * vCPU can enter that VTL.
+ */
+bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
+{
+	int vtl = kvm_vsm_wake_vtl(vcpu);
+
+	return vtl > 0 &&
+	       (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE ||
+		vcpu->arch.mp_state == KVM_MP_STATE_HALTED) &&
+	       kvm_vsm_can_enter(vcpu, vtl);
+}
+
+/**
+ * kvm_hv_vsm_wake - let a higher VTL's expired timer preempt the active VTL
+ * @vcpu: the vCPU, in KVM_REQ_HV_STIMER before the active VTL's timers
+ *
+ * Each VTL has its own synthetic timers, which keep running while a lower
+ * VTL runs. When one expires, the vCPU switches to its VTL, which finds
+ * vtl_entry_reason = HV_VTL_ENTRY_INTERRUPT in its VP assist page; the
+ * timer's message and SINT interrupt then reach it the usual way. The
+ * lower VTL stays where it was, as after a secure intercept. As with SMM,
+ * the switch waits while an event is being delivered or the vCPU runs a
+ * nested guest, and is retried shortly.
+ */
+void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl = kvm_vsm_wake_vtl(vcpu);
+
+	if (vtl < 0)
+		return;
+	if (kvm_event_needs_reinjection(vcpu) || is_guest_mode(vcpu)) {
+		hrtimer_start(&v->wake_retry, ns_to_ktime(KVM_VSM_WAKE_RETRY_NS),
+			      HRTIMER_MODE_REL);
+		return;
+	}
+	if (!kvm_vsm_can_enter(vcpu, vtl) || !kvm_vsm_switch(vcpu, vtl))
+		return;
+	v->wakes++;
+	kvm_vsm_entry_reason(vcpu, HV_VTL_ENTRY_INTERRUPT, NULL);
 }

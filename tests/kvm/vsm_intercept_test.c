@@ -12,12 +12,19 @@
  * intercept. Without a VP assist page, VTL1 still takes the intercept,
  * with the message in the SynIC slot only. With VTL1's SynIC disabled, a
  * denied access exits to userspace with KVM_EXIT_MEMORY_FAULT instead.
+ *
+ * Each VTL has its own SynIC and synthetic timers: VTL1 arms a one-shot
+ * timer and returns, VTL0 spins with interrupts disabled, and the timer's
+ * expiry switches the VP to VTL1 with vtl_entry_reason Interrupt; VTL1
+ * takes the timer message and its SINT interrupt and returns, and VTL0's
+ * loop goes on with its registers intact.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 #include "hyperv.h"
 #include "processor.h"
@@ -31,11 +38,22 @@
 #define PAGE_GPA(i)	(TEST_GPA + (i) * PG)
 
 #define MSG_GPA_INTERCEPT	0x80000001
+#define MSG_TIMER_EXPIRED	0x80000010
 #define ENTRY_VTL_CALL		1
+#define ENTRY_INTERRUPT		2
 #define ENTRY_INTERCEPT		3
 
+/* VTL1's timer: STIMER0, one-shot, 2 ms, through SINT2 to this vector. */
+#define TIMER_SINT		2
+#define TIMER_VECTOR		0xe0
+#define TIMER_DELAY		20000
+#define STIMER_ENABLE		BIT_ULL(0)
+#define STIMER_SINT(n)		((u64)(n) << 16)
+#define SINT_MASKED		BIT_ULL(16)
+#define CANARY			0x5ca1ab1e00ULL
+
 enum { OP_READ, OP_WRITE, OP_EXEC };
-enum { CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF };
+enum { CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER };
 
 struct msg {
 	u32 type;
@@ -73,6 +91,8 @@ static struct {
 		u8 access, len;
 	} expect[2];
 	u64 intercepts[2];
+	u64 wakes[2];
+	u64 timer_irqs[2];
 	int cmd[2];
 	int no_assist[2];
 	u64 code_offsets;
@@ -135,6 +155,22 @@ static void check_intercept(u64 v, const struct msg *m)
 	GUEST_ASSERT_EQ(m->access_info, 0);
 }
 
+/* VTL1's timer interrupt: its message in SINT2's slot, then EOM and EOI. */
+static void timer_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+	struct msg *slot = (struct msg *)(g.simp_gva[v] + TIMER_SINT * 256);
+
+	/* VTL1's own VP assist page: this runs in VTL1. */
+	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_VP_ASSIST_PAGE),
+			g.assist_gpa[v][1] | 1);
+	GUEST_ASSERT_EQ(slot->type, MSG_TIMER_EXPIRED);
+	slot->type = 0;
+	wrmsr(HV_X64_MSR_EOM, 0);
+	g.timer_irqs[v]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
 /* VTL1 of either VP: set up on the first entry, then serve entries. */
 void vtl1_main(void)
 {
@@ -177,6 +213,14 @@ void vtl1_main(void)
 		a->entry_reason = 0;
 		vtl1_leave(entry(1), &g.vtl0[v]);
 
+		if (a->entry_reason == ENTRY_INTERRUPT) {
+			/* Preempted VTL0 for the timer: take its interrupt. */
+			g.wakes[v]++;
+			GUEST_ASSERT_EQ(g.timer_irqs[v], 0);
+			asm volatile("sti; nop; cli" ::: "memory");
+			GUEST_ASSERT_EQ(g.timer_irqs[v], 1);
+			continue;
+		}
 		if (a->entry_reason == ENTRY_INTERCEPT) {
 			check_intercept(v, (void *)a->intercept_message);
 		} else if (g.no_assist[v]) {
@@ -204,6 +248,13 @@ void vtl1_main(void)
 			g.no_assist[v] = 1;
 			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v + 1) >> 12, 0),
 					REPS(1));
+		}
+		if (g.cmd[v] == CMD_TIMER) {
+			wrmsr(HV_X64_MSR_SINT0 + TIMER_SINT, TIMER_VECTOR);
+			wrmsr(HV_X64_MSR_STIMER0_CONFIG,
+			      STIMER_ENABLE | STIMER_SINT(TIMER_SINT));
+			wrmsr(HV_X64_MSR_STIMER0_COUNT,
+			      rdmsr(HV_X64_MSR_TIME_REF_COUNT) + TIMER_DELAY);
 		}
 		if (g.cmd[v] == CMD_SYNIC_OFF) {
 			wrmsr(HV_X64_MSR_SCONTROL, 0);
@@ -243,9 +294,10 @@ static void touch(u64 v, int page, int op, bool intercept)
 
 static void guest_code(void)
 {
-	u64 v = vp(), rcx, *in;
+	u64 v = vp(), rcx, *in, canary, t0;
 	int base = 4 * v;
 
+	x2apic_enable();
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[v][0] | 1);
 	if (v == 0) {
 		wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
@@ -274,6 +326,22 @@ static void guest_code(void)
 	/* Granted pages take no more intercepts. */
 	touch(v, base + 0, OP_READ, false);
 	touch(v, base + 1, OP_WRITE, false);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
+
+	/*
+	 * VTL1's timer preempts VTL0 spinning with interrupts disabled;
+	 * the loop's registers survive.
+	 */
+	g.cmd[v] = CMD_TIMER;
+	vsm_switch(entry(0), 0, &rcx);
+	canary = CANARY + v;
+	/* A 2 ms timer; give up after some 10^10 TSC cycles. */
+	for (t0 = rdtsc(); !READ_ONCE(g.timer_irqs[v]) &&
+	     rdtsc() - t0 < 10000000000ULL;)
+		asm volatile("pause" : "+r"(canary));
+	GUEST_ASSERT_EQ(canary, CANARY + v);
+	GUEST_ASSERT_EQ(READ_ONCE(g.timer_irqs[v]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 1);
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
 
 	/* VTL1 without a VP assist page still takes the intercept. */
@@ -336,6 +404,7 @@ int main(void)
 		vcpu_set_hv_cpuid(vcpus[i]);
 		vcpu_enable_cap(vcpus[i], KVM_CAP_HYPERV_SYNIC2, 0);
 	}
+	vm_install_exception_handler(vm, TIMER_VECTOR, timer_isr);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
@@ -369,19 +438,25 @@ int main(void)
 	TEST_ASSERT(g.intercepts[0] == 5 && g.intercepts[1] == 5,
 		    "intercepts: VP 0 %lu, VP 1 %lu, want 5 each",
 		    g.intercepts[0], g.intercepts[1]);
-	ksft_test_result_pass("5 exact intercepts per VP, 2 VPs at once\n");
+	TEST_ASSERT(g.wakes[0] == 1 && g.wakes[1] == 1 &&
+		    g.timer_irqs[0] == 1 && g.timer_irqs[1] == 1,
+		    "timer preemptions: VP 0 %lu/%lu, VP 1 %lu/%lu, want 1/1",
+		    g.wakes[0], g.timer_irqs[0], g.wakes[1], g.timer_irqs[1]);
+	ksft_test_result_pass("5 intercepts, 1 VTL1 timer preemption per VP, 2 VPs at once\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
 	vcpu_ioctl(vcpus[0], KVM_GET_VSM_VTL_STATE, &s);
-	TEST_ASSERT(s.simp == (g.simp_gpa[0] | 1) && s.scontrol == 0,
-		    "VTL1 SynIC: simp 0x%llx scontrol 0x%llx", s.simp,
-		    s.scontrol);
+	TEST_ASSERT(s.simp == (g.simp_gpa[0] | 1) && s.scontrol == 0 &&
+		    s.sint[TIMER_SINT] == TIMER_VECTOR,
+		    "VTL1 SynIC: simp 0x%llx scontrol 0x%llx sint2 0x%llx",
+		    s.simp, s.scontrol, s.sint[TIMER_SINT]);
 	s.vtl = 0;
 	vcpu_ioctl(vcpus[0], KVM_GET_VSM_VTL_STATE, &s);
-	TEST_ASSERT(s.simp == 0 && s.scontrol == 1,
-		    "VTL0 SynIC: simp 0x%llx scontrol 0x%llx", s.simp,
-		    s.scontrol);
+	TEST_ASSERT(s.simp == 0 && s.scontrol == 1 &&
+		    (s.sint[TIMER_SINT] & SINT_MASKED),
+		    "VTL0 SynIC: simp 0x%llx scontrol 0x%llx sint2 0x%llx",
+		    s.simp, s.scontrol, s.sint[TIMER_SINT]);
 	ksft_test_result_pass("SynIC off in VTL1: KVM_EXIT_MEMORY_FAULT; SynIC per VTL\n");
 	kvm_vm_free(vm);
 	ksft_finished();
