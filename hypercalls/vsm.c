@@ -135,6 +135,26 @@ static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
 				 kvm->arch.vsm_max_vtl, gfn);
 }
 
+/**
+ * kvm_vsm_emulator_access - may the instruction emulator access @gpa?
+ * @vcpu: the vCPU whose instruction KVM emulates
+ * @gpa: guest RAM the instruction reads or writes
+ * @write: whether it writes
+ *
+ * The emulator reaches guest RAM without the MMU, so it asks here: a read
+ * needs R, a write R and W from the layers above the active VTL. A denied
+ * access fails the emulation rather than going around the protection.
+ *
+ * Return: true if the access is allowed (always without VSM).
+ */
+bool kvm_vsm_emulator_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
+{
+	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
+
+	return !kvm_vsm_enabled(vcpu->kvm) ||
+	       (kvm_vsm_prot(vcpu, gpa_to_gfn(gpa)) & need) == need;
+}
+
 /* Does protection @prot deny the access of @fault? */
 static bool kvm_vsm_denies(u8 prot, struct kvm_page_fault *fault)
 {

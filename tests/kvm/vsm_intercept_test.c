@@ -17,7 +17,8 @@
  * timer and returns, VTL0 spins with interrupts disabled, and the timer's
  * expiry switches the VP to VTL1 with vtl_entry_reason Interrupt; VTL1
  * takes the timer message and its SINT interrupt and returns, and VTL0's
- * loop goes on with its registers intact.
+ * loop goes on with its registers intact. VTL0 cannot place its SynIC
+ * pages on a page VTL1 left read-only.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -314,6 +315,17 @@ static void guest_code(void)
 	/* First entry of this VP's VTL1: its set-up. */
 	vsm_switch(entry(0), 0, &rcx);
 	GUEST_SYNC(1);
+
+	/*
+	 * KVM writes SynIC pages for the guest, so only where the guest may:
+	 * not on a page VTL1 left read-only (#GP, nothing written).
+	 */
+	GUEST_ASSERT_EQ(wrmsr_safe(HV_X64_MSR_SIMP, PAGE_GPA(base + 1) | 1),
+			GP_VECTOR);
+	GUEST_ASSERT_EQ(wrmsr_safe(HV_X64_MSR_SIEFP, PAGE_GPA(base + 1) | 1),
+			GP_VECTOR);
+	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_SIMP), 0);
+	GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_SIEFP), 0);
 
 	touch(v, base + 0, OP_READ, true);
 	touch(v, base + 1, OP_READ, false);

@@ -12,6 +12,8 @@
  *    takes effect before the ioctl returns;
  *  - a layer change zaps only the roots of the VTLs below the layer;
  *  - huge pages stay 2M where a layer is uniform and split where not;
+ *  - the instruction emulator (here "rep insb") does not write a page the
+ *    active VTL may only read: the emulation fails and nothing is written;
  *  - invalid uses of the capability and of the vCPU state ioctls.
  */
 #include <errno.h>
@@ -37,7 +39,10 @@
 #define THP_GPA		BIT_ULL(31)
 #define THP_SIZE	(32ULL << 20)
 
-enum { OP_READ, OP_WRITE, OP_EXEC, OP_WRITE_LOOP, OP_TOUCH_THP };
+enum { OP_READ, OP_WRITE, OP_EXEC, OP_WRITE_LOOP, OP_TOUCH_THP, OP_INS };
+
+#define INS_PORT	0x1234
+#define INS_COUNT	16
 
 static struct {
 	u64 gva;
@@ -69,6 +74,14 @@ static void guest_code(void)
 		case OP_TOUCH_THP:
 			for (i = 0; i < THP_SIZE; i += PG)
 				READ_ONCE(*(u64 *)(THP_GPA + i));
+			break;
+		case OP_INS:
+			/* String I/O: KVM emulates it and writes the page. */
+			i = INS_COUNT;
+			asm volatile("rep insb"
+				     : "+D"(p), "+c"(i)
+				     : "d"(INS_PORT)
+				     : "memory");
 			break;
 		}
 		GUEST_SYNC(cmd.op);
@@ -394,15 +407,68 @@ static void test_invalid(void)
 	ksft_test_result_pass("invalid capability and state uses refused\n");
 }
 
+/* "rep insb" into @gpa: an IN exit, answered with 0xab bytes. */
+static void expect_ins_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT(run->io.port == INS_PORT &&
+		    run->io.direction == KVM_EXIT_IO_IN && run->io.size == 1 &&
+		    run->io.count == INS_COUNT,
+		    "IN exit: port 0x%x dir %u size %u count %u", run->io.port,
+		    run->io.direction, run->io.size, run->io.count);
+	memset((u8 *)run + run->io.data_offset, 0xab, INS_COUNT);
+}
+
+static void test_emulator(void)
+{
+	const u64 gpa = TEST_GPA + 2 * PG;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	u8 *page, want[INS_COUNT];
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_EXIT_ON_EMULATION_FAILURE));
+	vm = create_vm(&vcpu, 1, 1);
+	vm_enable_cap(vm, KVM_CAP_EXIT_ON_EMULATION_FAILURE, 1);
+	page = addr_gpa2hva(vm, gpa);
+	memset(page, 0x11, PG);
+	set_prot(vm, 1, gpa, PG, R);
+	set_vtl(vcpu, 0);
+	set_cmd(vm, OP_INS, gpa);
+
+	/* Read-only for VTL0: the emulated write fails, the page stays. */
+	expect_ins_exit(vcpu);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_INTERNAL_ERROR);
+	TEST_ASSERT_EQ(vcpu->run->internal.suberror,
+		       KVM_INTERNAL_ERROR_EMULATION);
+	memset(want, 0x11, sizeof(want));
+	TEST_ASSERT(!memcmp(page, want, sizeof(want)),
+		    "the emulator wrote a page VTL1 made read-only for VTL0");
+
+	/* Writable: the instruction, run again, completes. */
+	set_prot(vm, 1, gpa, PG, R | W);
+	expect_ins_exit(vcpu);
+	expect_sync(vcpu, OP_INS);
+	memset(want, 0xab, sizeof(want));
+	TEST_ASSERT(!memcmp(page, want, sizeof(want)),
+		    "rep insb did not write a writable page");
+	kvm_vm_free(vm);
+	ksft_test_result_pass("the emulator writes only where the active VTL may\n");
+}
+
 int main(void)
 {
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_VSM));
 	ksft_print_header();
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	test_invalid();
 	test_access_matrix();
 	test_zap_roots();
 	test_concurrent_revoke();
 	test_huge_pages();
+	test_emulator();
 	ksft_finished();
 }
