@@ -424,49 +424,56 @@ static int vtl_chunk_make(struct kvm_vtl_layer *l, struct ma_state *mas,
 }
 
 /*
- * Set one gfn of the cursor's chunk to @prot: the common case of a list,
- * a nibble and two counts, unless the chunk becomes uniform.
+ * Set [start, end], inside the region of the cursor's chunk, to @prot: the
+ * nibbles change in place, without a tree store, unless the chunk would
+ * become uniform: then the region becomes a range (merged with its
+ * neighbours) with one store.
  */
-static int vtl_write_one(struct kvm_vtl_layer *l, struct ma_state *mas,
-			 u64 gfn, u8 prot, struct vtl_changes *c,
-			 struct vtl_cursor *cur)
+static int vtl_chunk_write(struct kvm_vtl_layer *l, struct ma_state *mas,
+			   u64 start, u64 end, u8 prot, struct vtl_changes *c,
+			   struct vtl_cursor *cur)
 {
 	struct kvm_vtl_chunk *chunk = cur->chunk;
-	u8 old = kvm_vtl_chunk_get(chunk, gfn);
+	unsigned int differ = 0;
+	u64 gfn;
+	u8 old;
 
-	if (old == prot)
+	for (gfn = start; gfn <= end; gfn++)
+		differ += kvm_vtl_chunk_get(chunk, gfn) != prot;
+	if (!differ)
 		return 0;
-	if (chunk->count[prot] + 1 == KVM_VTL_CHUNK_GFNS) {
+	if (chunk->count[prot] + differ == KVM_VTL_CHUNK_GFNS) {
 		cur->chunk = NULL;
 		return vtl_apply(l, mas, cur->base,
 				 cur->base + KVM_VTL_CHUNK_MASK,
 				 vtl_entry(l, prot), c);
 	}
-	vtl_chunk_set(chunk, gfn, old, prot);
-	if (c)
-		vtl_note(c, gfn, gfn);
+	for (gfn = start; gfn <= end; gfn++) {
+		old = kvm_vtl_chunk_get(chunk, gfn);
+		if (old == prot)
+			continue;
+		vtl_chunk_set(chunk, gfn, old, prot);
+		if (c)
+			vtl_note(c, gfn, gfn);
+	}
 	return 0;
 }
 
 /*
- * Set [start, end], part of one region but not all of it, to @prot.  In a
- * chunk the nibbles change in place, without a tree store, unless the
- * chunk would become uniform: then the region becomes a range (merged with
- * its neighbours) with one store.  A uniform region becomes a chunk.
+ * Set [start, end], part of one region but not all of it, to @prot: in
+ * the region's chunk, found through the cursor or the index; a uniform
+ * region becomes a chunk.
  */
 static int vtl_write_part(struct kvm_vtl_layer *l, struct ma_state *mas,
 			  u64 start, u64 end, u8 prot, struct vtl_changes *c,
 			  struct vtl_cursor *cur)
 {
-	u64 base = start & ~KVM_VTL_CHUNK_MASK, gfn;
+	u64 base = start & ~KVM_VTL_CHUNK_MASK;
 	struct kvm_vtl_chunk *chunk;
-	unsigned int differ = 0;
 	void *entry;
 	u8 old;
 
-	if (cur->chunk && cur->base == base) {
-		chunk = cur->chunk;
-	} else {
+	if (!cur->chunk || cur->base != base) {
 		/* Most writes land in a chunk and need no tree walk. */
 		chunk = xa_load(vtl_index(l, l->state),
 				base >> KVM_VTL_CHUNK_SHIFT);
@@ -482,25 +489,7 @@ static int vtl_write_part(struct kvm_vtl_layer *l, struct ma_state *mas,
 		cur->base = base;
 		cur->chunk = chunk;
 	}
-
-	for (gfn = start; gfn <= end; gfn++)
-		differ += kvm_vtl_chunk_get(chunk, gfn) != prot;
-	if (!differ)
-		return 0;
-	if (chunk->count[prot] + differ == KVM_VTL_CHUNK_GFNS) {
-		cur->chunk = NULL;
-		return vtl_apply(l, mas, base, base + KVM_VTL_CHUNK_MASK,
-				 vtl_entry(l, prot), c);
-	}
-	for (gfn = start; gfn <= end; gfn++) {
-		old = kvm_vtl_chunk_get(chunk, gfn);
-		if (old == prot)
-			continue;
-		vtl_chunk_set(chunk, gfn, old, prot);
-		if (c)
-			vtl_note(c, gfn, gfn);
-	}
-	return 0;
+	return vtl_chunk_write(l, mas, start, end, prot, c, cur);
 }
 
 /*
@@ -870,8 +859,8 @@ int kvm_vtl_layer_set_gfns(struct kvm_vtl_layer *l, u64 *gfns, unsigned int n,
 			end = gfns[j];
 		if (end == gfns[i] && cur.chunk &&
 		    cur.base == (end & ~KVM_VTL_CHUNK_MASK))
-			ret = vtl_write_one(l, &mas, end, prot,
-					    sink ? &c : NULL, &cur);
+			ret = vtl_chunk_write(l, &mas, end, end, prot,
+					      sink ? &c : NULL, &cur);
 		else
 			ret = vtl_write(l, &mas, gfns[i], end, prot,
 					sink ? &c : NULL, &cur);
