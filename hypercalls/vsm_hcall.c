@@ -80,10 +80,12 @@ static const struct {
 #undef VSM_MSR
 };
 
+#define KVM_VSM_VP_ASSIST	10
 #define KVM_VSM_FIRST_SYNIC	11
 
-/* Retry of a preemption that waits for an event's delivery. */
-#define KVM_VSM_WAKE_RETRY_NS	(10 * NSEC_PER_USEC)
+/* Retry of a preemption that waits for an event's delivery, or for L2. */
+#define KVM_VSM_WAKE_RETRY_NS		(10 * NSEC_PER_USEC)
+#define KVM_VSM_WAKE_RETRY_L2_NS	NSEC_PER_MSEC
 
 static u64 *kvm_vsm_msr(struct kvm_vsm_vtl_state *s, int i)
 {
@@ -153,9 +155,15 @@ void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 	if (!v)
 		return;
 	hrtimer_cancel(&v->wake_retry);
+	/*
+	 * The active VTL's state is vcpu->arch.hyperv, which
+	 * kvm_hv_vcpu_uninit() frees (and clears) unless the vCPU never got
+	 * that far; free the other VTLs' here.
+	 */
+	if (!vcpu->arch.hyperv)
+		v->hv[vcpu->arch.vtl] = NULL;
 	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
-		if (vcpu->arch.hyperv || vtl != vcpu->arch.vtl)
-			kvm_hv_vcpu_free(v->hv[vtl]);
+		kvm_hv_vcpu_free(v->hv[vtl]);
 	vcpu->arch.hyperv = NULL;
 	kfree(v);
 	vcpu->arch.vsm = NULL;
@@ -165,12 +173,18 @@ void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 static void kvm_vsm_hv_sync(struct kvm_vcpu_hv *to,
 			    const struct kvm_vcpu_hv *from)
 {
+	int i;
+
 	to->vp_index = from->vp_index;
 	to->runtime_offset = from->runtime_offset;
 	to->enforce_cpuid = from->enforce_cpuid;
 	to->cpuid_cache = from->cpuid_cache;
 	to->synic.active = from->synic.active;
 	to->synic.dont_zero_synic_pages = from->synic.dont_zero_synic_pages;
+	/* Userspace's SINT routes (irqfd resampling) are the VP's. */
+	for (i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+		atomic_set(&to->synic.sint_to_gsi[i],
+			   atomic_read(&from->synic.sint_to_gsi[i]));
 }
 
 /*
@@ -200,7 +214,10 @@ static bool kvm_vsm_hv_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
 	if (hv == cur)
 		return true;
 	kvm_vsm_hv_sync(hv, cur);
-	vcpu->arch.hyperv = hv;
+	/* Other vCPUs look up VP indexes: publish it complete. */
+	smp_store_release(&vcpu->arch.hyperv, hv);
+	/* The EOI exit bitmap holds the active SynIC's vectors. */
+	kvm_make_request(KVM_REQ_SCAN_IOAPIC, vcpu);
 	if (!bitmap_empty(hv->stimer_pending_bitmap, HV_SYNIC_STIMER_COUNT))
 		kvm_make_request(KVM_REQ_HV_STIMER, vcpu);
 	return true;
@@ -220,32 +237,41 @@ int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to)
 }
 
 /*
- * Read or write the SynIC registers in @s on VTL @vtl's SynIC, active or
- * not, the way KVM_GET_MSRS and KVM_SET_MSRS would if it were active.
+ * Read or write the SynIC registers in @s on inactive VTL @vtl's SynIC,
+ * the way KVM_GET_MSRS and KVM_SET_MSRS would if it were active.
+ *
+ * Return: 0, or -EINVAL if a value was refused (the SynIC not activated).
  */
-static void kvm_vsm_synic_access(struct kvm_vcpu *vcpu, u8 vtl,
-				 struct kvm_vsm_vtl_state *s, bool write)
+static int kvm_vsm_synic_access(struct kvm_vcpu *vcpu, u8 vtl,
+				struct kvm_vsm_vtl_state *s, bool write)
 {
-	struct kvm_vcpu_hv *active = kvm_vsm_hv_active(vcpu, vcpu->arch.vtl);
+	struct kvm_vcpu_hv *hv = vcpu->arch.vsm->hv[vtl];
 	int i;
 
-	if (!active) {
-		if (!write)
-			for (i = KVM_VSM_FIRST_SYNIC; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
-				*kvm_vsm_msr(s, i) = 0;
-		return;
+	if (write && vcpu->arch.hyperv)
+		kvm_vsm_hv_sync(hv, vcpu->arch.hyperv);
+	/*
+	 * Without an activated SynIC nothing can be written: accept what
+	 * reading gives (a restore), refuse anything else, before writing.
+	 */
+	if (write && !hv->synic.active) {
+		u64 cur;
+
+		for (i = KVM_VSM_FIRST_SYNIC; i < ARRAY_SIZE(kvm_vsm_msrs); i++)
+			if (kvm_hv_synic_msr(hv, kvm_vsm_msrs[i].index, &cur,
+					     false) || cur != *kvm_vsm_msr(s, i))
+				return -EINVAL;
+		return 0;
 	}
-	kvm_vsm_hv_sync(vcpu->arch.vsm->hv[vtl], active);
-	vcpu->arch.hyperv = vcpu->arch.vsm->hv[vtl];
 	for (i = KVM_VSM_FIRST_SYNIC; i < ARRAY_SIZE(kvm_vsm_msrs); i++) {
+		if (!kvm_hv_synic_msr(hv, kvm_vsm_msrs[i].index,
+				      kvm_vsm_msr(s, i), write))
+			continue;
 		if (write)
-			__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
-				      *kvm_vsm_msr(s, i), true);
-		else if (__kvm_get_msr(vcpu, kvm_vsm_msrs[i].index,
-				       kvm_vsm_msr(s, i), true))
-			*kvm_vsm_msr(s, i) = 0;
+			return -EINVAL;
+		*kvm_vsm_msr(s, i) = 0;
 	}
-	vcpu->arch.hyperv = active;
+	return 0;
 }
 
 static void kvm_vsm_to_sregs(const struct kvm_vsm_vtl_state *s,
@@ -327,9 +353,15 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 	vcpu->arch.dr7 = s->dr7;
 	kvm_update_dr7(vcpu);
 	for (i = 0; i < ARRAY_SIZE(kvm_vsm_msrs); i++) {
+		/*
+		 * On a switch: the SynIC is in the VTL's own Hyper-V state,
+		 * and the VP assist page is written even when equal, to set
+		 * that state's copy too.
+		 */
 		if (cur && (i >= KVM_VSM_FIRST_SYNIC ||
-			    *kvm_vsm_msr(s, i) ==
-			    *kvm_vsm_msr((struct kvm_vsm_vtl_state *)cur, i)))
+			    (i != KVM_VSM_VP_ASSIST &&
+			     *kvm_vsm_msr(s, i) ==
+			     *kvm_vsm_msr((struct kvm_vsm_vtl_state *)cur, i))))
 			continue;
 		__kvm_set_msr(vcpu, kvm_vsm_msrs[i].index,
 			      *kvm_vsm_msr(s, i), true);
@@ -1020,8 +1052,10 @@ int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
 		return -EINVAL;
 	if (s->vtl == vcpu->arch.vtl)
 		return kvm_vsm_load(vcpu, s, NULL) ? -EINVAL : 0;
+	r = kvm_vsm_synic_access(vcpu, s->vtl, s, true);
+	if (r)
+		return r;
 	vcpu->arch.vsm->state[s->vtl] = *s;
-	kvm_vsm_synic_access(vcpu, s->vtl, s, true);
 	return 0;
 }
 
@@ -1202,7 +1236,7 @@ bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 {
 	int vtl = kvm_vsm_wake_vtl(vcpu);
 
-	return vtl > 0 &&
+	return vtl > 0 && !is_guest_mode(vcpu) &&
 	       (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE ||
 		vcpu->arch.mp_state == KVM_MP_STATE_HALTED) &&
 	       kvm_vsm_can_enter(vcpu, vtl);
@@ -1217,8 +1251,9 @@ bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
  * vtl_entry_reason = HV_VTL_ENTRY_INTERRUPT in its VP assist page; the
  * timer's message and SINT interrupt then reach it the usual way. The
  * lower VTL stays where it was, as after a secure intercept. As with SMM,
- * the switch waits while an event is being delivered or the vCPU runs a
- * nested guest, and is retried shortly.
+ * the switch waits while an event is being delivered or pending, in an
+ * interrupt shadow, in SMM or while the vCPU runs a nested guest, and is
+ * retried after 10 us (1 ms for a nested guest).
  */
 void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
 {
@@ -1227,11 +1262,22 @@ void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
 
 	if (vtl < 0)
 		return;
-	if (kvm_event_needs_reinjection(vcpu) || is_guest_mode(vcpu)) {
-		hrtimer_start(&v->wake_retry, ns_to_ktime(KVM_VSM_WAKE_RETRY_NS),
+	/*
+	 * Not in the middle of an event, an exception that is pending or an
+	 * interrupt shadow, nor in SMM: they belong to the VTL running now.
+	 * Not while a nested guest runs either; that is polled less often.
+	 */
+	if (kvm_event_needs_reinjection(vcpu) || kvm_is_exception_pending(vcpu) ||
+	    kvm_x86_call(get_interrupt_shadow)(vcpu) || is_smm(vcpu) ||
+	    is_guest_mode(vcpu)) {
+		hrtimer_start(&v->wake_retry,
+			      ns_to_ktime(is_guest_mode(vcpu) ?
+					  KVM_VSM_WAKE_RETRY_L2_NS :
+					  KVM_VSM_WAKE_RETRY_NS),
 			      HRTIMER_MODE_REL);
 		return;
 	}
+	/* A VTL state the vCPU's mode refuses: pending until entered. */
 	if (!kvm_vsm_can_enter(vcpu, vtl) || !kvm_vsm_switch(vcpu, vtl))
 		return;
 	v->wakes++;
