@@ -136,18 +136,19 @@ static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
 }
 
 /**
- * kvm_vsm_emulator_access - may the instruction emulator access @gpa?
- * @vcpu: the vCPU whose instruction KVM emulates
- * @gpa: guest RAM the instruction reads or writes
+ * kvm_vsm_gpa_allowed - may KVM access @gpa for the vCPU's active VTL?
+ * @vcpu: the vCPU
+ * @gpa: guest RAM that KVM reads or writes on the guest's behalf
  * @write: whether it writes
  *
- * The emulator reaches guest RAM without the MMU, so it asks here: a read
- * needs R, a write R and W from the layers above the active VTL. A denied
- * access fails the emulation rather than going around the protection.
+ * KVM reaches guest RAM without the MMU in the instruction emulator, for
+ * hypercall input and output, and for pages the guest names in MSRs; the
+ * layers above the active VTL apply there too: a read needs R, a write R
+ * and W.
  *
  * Return: true if the access is allowed (always without VSM).
  */
-bool kvm_vsm_emulator_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
+bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 {
 	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
 

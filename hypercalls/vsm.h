@@ -91,7 +91,7 @@ void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu);
 bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu);
 int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to);
 bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa);
-bool kvm_vsm_emulator_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
+bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -162,8 +162,8 @@ static inline bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
 	return true;
 }
 
-static inline bool kvm_vsm_emulator_access(struct kvm_vcpu *vcpu, gpa_t gpa,
-					   bool write)
+static inline bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa,
+				       bool write)
 {
 	return true;
 }

@@ -92,12 +92,6 @@ static u64 *kvm_vsm_msr(struct kvm_vsm_vtl_state *s, int i)
 	return (u64 *)((u8 *)s + kvm_vsm_msrs[i].offset);
 }
 
-/**
- * kvm_vsm_vcpu_create - allocate the VSM state of a new vCPU
- * @vcpu: the vCPU
- *
- * Return: 0, or -ENOMEM.
- */
 static enum hrtimer_restart kvm_vsm_wake_retry(struct hrtimer *timer)
 {
 	struct kvm_vcpu_vsm *v = container_of(timer, struct kvm_vcpu_vsm,
@@ -332,8 +326,8 @@ static void kvm_vsm_save(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s)
  * CR2, FPU, the APIC base) stays. With @cur, the state being left, for a
  * VTL switch: MSRs equal in @cur are not written again, and the SynIC's
  * not at all (the caller switched the vCPU's Hyper-V state). Without, as
- * for KVM_SET_VSM_VTL_STATE: all of them. Callers check @s with kvm_vsm_state_valid()
- * against the vCPU's current mode first; should the segment and control
+ * for KVM_SET_VSM_VTL_STATE: all of them. Callers check @s with
+ * kvm_vsm_state_valid() against the vCPU's current mode first; should the segment and control
  * registers still be refused, nothing is changed.
  */
 static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
@@ -454,20 +448,6 @@ static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
 	c->vp_index = kvm_hv_get_vpindex(vcpu);
 }
 
-/*
- * May the caller's VTL access @gpa as @need says? KVM reads and writes
- * hypercall input and output for the guest: the layers above the caller
- * apply to those accesses too.
- */
-static bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need)
-{
-	struct kvm *kvm = vcpu->kvm;
-
-	return (kvm_vtl_effective(&kvm->vtl_layers, vcpu->arch.vtl,
-				  kvm->arch.vsm_max_vtl, gpa_to_gfn(gpa)) &
-		need) == need;
-}
-
 /**
  * kvm_hv_vsm_gpa_writable - may the vCPU's active VTL write @gpa?
  * @vcpu: the vCPU
@@ -481,8 +461,7 @@ static bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need)
  */
 bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
-	return !kvm_vsm_enabled(vcpu->kvm) ||
-	       kvm_vsm_gpa_allowed(vcpu, gpa, KVM_VTL_PROT_R | KVM_VTL_PROT_W);
+	return kvm_vsm_gpa_allowed(vcpu, gpa, true);
 }
 
 /*
@@ -513,7 +492,7 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 	if (!IS_ALIGNED(hc->ingpa, 8) ||
 	    offset_in_page(hc->ingpa) + size > PAGE_SIZE)
 		return HV_STATUS_INVALID_ALIGNMENT;
-	if (!kvm_vsm_gpa_allowed(vcpu, hc->ingpa, KVM_VTL_PROT_R))
+	if (!kvm_vsm_gpa_allowed(vcpu, hc->ingpa, false))
 		return HV_STATUS_ACCESS_DENIED;
 	if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
@@ -747,8 +726,7 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 		     offset_in_page(hc->outgpa) +
 		     (start + r.count) * sizeof(out) > PAGE_SIZE))
 		return HV_STATUS_INVALID_ALIGNMENT;
-	if (!set && !kvm_vsm_gpa_allowed(vcpu, hc->outgpa,
-					 KVM_VTL_PROT_R | KVM_VTL_PROT_W))
+	if (!set && !kvm_vsm_gpa_allowed(vcpu, hc->outgpa, true))
 		return HV_STATUS_ACCESS_DENIED;
 
 	for (i = 0; i < r.count; i++) {
