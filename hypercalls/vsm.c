@@ -48,6 +48,12 @@ int kvm_vm_enable_vsm(struct kvm *kvm, u64 max_vtl)
 		r = 0;
 	}
 	mutex_unlock(&kvm->lock);
+	/*
+	 * Each VTL has its own local APIC, while APICv's hardware state
+	 * (posted interrupts, the APIC backing page) follows one.
+	 */
+	if (!r)
+		kvm_set_apicv_inhibit(kvm, APICV_INHIBIT_REASON_HYPERV);
 	return r;
 }
 
@@ -79,13 +85,15 @@ int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
  * (with VTL0 up to the active VTL) the VTLs enabled on it, which are then
  * enabled in the partition too: for restore, and for VMMs that switch
  * VTLs themselves. The vCPU's registers are left as they are: they become
- * the new VTL's (see KVM_SET_VSM_VTL_STATE); its SynIC and synthetic
- * timers, which KVM keeps per VTL, become the active ones. The MMU context
+ * the new VTL's (see KVM_SET_VSM_VTL_STATE); its SynIC, synthetic timers
+ * and local APIC, which KVM keeps per VTL, become the active ones, which
+ * KVM_GET_LAPIC, KVM_SET_LAPIC and the MSR ioctls reach. The MMU context
  * is reset so
  * that the next entry runs on the roots, and with the access, of that VTL.
  *
  * Return: 0; -ENXIO when VSM is not enabled; -EINVAL for a VTL above the
- * VM's highest, enabled VTLs with a gap, or non-zero padding; -ENOMEM
+ * VM's highest, enabled VTLs with a gap, or non-zero padding; -EBUSY to
+ * change the active VTL while the vCPU runs a nested guest; -ENOMEM
  * when the vCPU's Hyper-V state could not be created. Nothing changes on
  * an error.
  */
@@ -107,6 +115,9 @@ int kvm_vcpu_ioctl_set_vsm_state(struct kvm_vcpu *vcpu,
 	    memchr_inv(state->reserved, 0, sizeof(state->reserved)))
 		return -EINVAL;
 
+	/* A nested guest runs on its own state; VTLs are L1's. */
+	if (vcpu->arch.vtl != state->active_vtl && is_guest_mode(vcpu))
+		return -EBUSY;
 	/* The only step that can fail, first: nothing changes on failure. */
 	if (vcpu->arch.vtl != state->active_vtl &&
 	    kvm_vsm_set_active_hv(vcpu, vcpu->arch.vtl, state->active_vtl))

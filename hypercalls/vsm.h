@@ -41,11 +41,28 @@ struct kvm_vcpu_vsm {
 	 * while a lower VTL does and preempt it when they expire.
 	 */
 	struct kvm_vcpu_hv *hv[KVM_HV_VSM_NR_VTLS];
+	/*
+	 * The local APIC of each VTL, and its IA32_APIC_BASE while another
+	 * VTL is active: vcpu->arch.apic and vcpu->arch.apic_base are the
+	 * active VTL's. Devices interrupt VTL0's APIC; an APIC's IPIs reach
+	 * the APICs of its own VTL. Without an in-kernel APIC, all NULL.
+	 */
+	struct kvm_lapic *apic[KVM_HV_VSM_NR_VTLS];
+	u64 apic_base[KVM_HV_VSM_NR_VTLS];
+	/*
+	 * HvRegisterVsmVina of each VTL, and whether its notification is
+	 * asserted as far as KVM knows: the guest clears VinaAsserted in its
+	 * VP assist page, where KVM looks before the next notification.
+	 */
+	u64 vina[KVM_HV_VSM_NR_VTLS];
+	bool vina_asserted[KVM_HV_VSM_NR_VTLS];
 	/* Retries a preemption that had to wait for an event's delivery. */
 	struct hrtimer wake_retry;
 	struct kvm_vcpu *vcpu;
 	/* Entries of a higher VTL for its interrupts, for tests and statistics. */
 	u64 wakes;
+	/* VINA interrupts raised, for tests and statistics. */
+	u64 vinas;
 	/* The input of the hypercall being handled. */
 	u64 input[PAGE_SIZE / sizeof(u64)];
 };
@@ -90,10 +107,56 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu);
 void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu);
 bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu);
 int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to);
+void kvm_vsm_vcpu_reset(struct kvm_vcpu *vcpu);
 bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa);
+struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
+				     struct kvm_lapic *src);
+bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic);
+bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector);
+int __kvm_vsm_timer_pending(struct kvm_vcpu *vcpu);
+void __kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu);
 bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
+
+/*
+ * The local APIC's hooks, a test of a NULL pointer when VSM is off.
+ *
+ * kvm_vsm_irq_apic - the APIC of @vcpu that an interrupt sent by @src
+ * reaches: the one of @src's VTL, VTL0's for a device (@src NULL).
+ */
+static inline struct kvm_lapic *kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
+						 struct kvm_lapic *src)
+{
+	if (likely(!vcpu->arch.vsm))
+		return vcpu->arch.apic;
+	return __kvm_vsm_irq_apic(vcpu, src);
+}
+
+/* Does @apic drop INIT and SIPI, its VP running a VTL above its own? */
+static inline bool kvm_vsm_apic_drops_init(struct kvm_lapic *apic,
+					   struct kvm_vcpu *vcpu)
+{
+	return unlikely(vcpu->arch.vsm) && __kvm_vsm_apic_drops_init(apic);
+}
+
+/* Is @vector the active VTL's VINA interrupt, with AutoEoi? */
+static inline bool kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector)
+{
+	return unlikely(vcpu->arch.vsm) && __kvm_vsm_vina_auto_eoi(vcpu, vector);
+}
+
+/* The timers of the APICs of the VTLs not active, which keep running. */
+static inline int kvm_vsm_timer_pending(struct kvm_vcpu *vcpu)
+{
+	return unlikely(vcpu->arch.vsm) ? __kvm_vsm_timer_pending(vcpu) : 0;
+}
+
+static inline void kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu)
+{
+	if (unlikely(vcpu->arch.vsm))
+		__kvm_vsm_inject_timer_irqs(vcpu);
+}
 
 /*
  * The MMU's hooks, a single test of a VM-wide value when VSM is off: the
@@ -131,6 +194,7 @@ static inline int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu)
 }
 
 static inline void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu) {}
+static inline void kvm_vsm_vcpu_reset(struct kvm_vcpu *vcpu) {}
 
 static inline u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu,
 				       const struct kvm_vsm_hcall *hc)
@@ -161,6 +225,30 @@ static inline bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
 	return true;
 }
+
+static inline struct kvm_lapic *kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
+						 struct kvm_lapic *src)
+{
+	return vcpu->arch.apic;
+}
+
+static inline bool kvm_vsm_apic_drops_init(struct kvm_lapic *apic,
+					   struct kvm_vcpu *vcpu)
+{
+	return false;
+}
+
+static inline bool kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector)
+{
+	return false;
+}
+
+static inline int kvm_vsm_timer_pending(struct kvm_vcpu *vcpu)
+{
+	return 0;
+}
+
+static inline void kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu) {}
 
 static inline bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa,
 				       bool write)

@@ -371,6 +371,20 @@ bool hv_vsm_check_vtl_return(const struct hv_vsm_caller *c, u64 control,
 }
 
 /**
+ * hv_vsm_vina_valid - can HvRegisterVsmVina take @val?
+ * @val: the value
+ *
+ * Return: true if @val sets only Vector, Enabled, AutoReset and AutoEoi,
+ * and an enabled notification has a vector the APIC delivers (16-255).
+ */
+bool hv_vsm_vina_valid(u64 val)
+{
+	return !(val & ~HV_VSM_VINA_VALID) &&
+	       (!(val & HV_VSM_VINA_ENABLED) ||
+		(val & HV_VSM_VINA_VECTOR) >= HV_SYNIC_FIRST_VALID_VECTOR);
+}
+
+/**
  * hv_vsm_check_reg_write - check a write to a VSM register
  * @c: the caller
  * @vtl: the VTL whose register is written (at most the caller's)
@@ -380,7 +394,8 @@ bool hv_vsm_check_vtl_return(const struct hv_vsm_caller *c, u64 control,
  *
  * VsmPartitionConfig exists for VTLs above 0; EnableVtlProtection cannot
  * be cleared once set and its default mask must be a valid protection.
- * VsmVpSecureConfigVtlN exists for N below @vtl. The status registers and
+ * VsmVpSecureConfigVtlN exists for N below @vtl. VsmVina takes its
+ * defined bits, and a vector of at least 16 when enabled. The status registers and
  * VsmCapabilities are read-only.
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_ACCESS_DENIED for a VTL above the
@@ -413,6 +428,9 @@ u16 hv_vsm_check_reg_write(const struct hv_vsm_caller *c, u8 vtl, u32 name,
 		if (val & ~HV_VSM_VP_SECURE_CONFIG_TLB_LOCKED)
 			return HV_STATUS_INVALID_REGISTER_VALUE;
 		return HV_STATUS_SUCCESS;
+	case HV_REGISTER_VSM_VINA:
+		return hv_vsm_vina_valid(val) ? HV_STATUS_SUCCESS :
+			HV_STATUS_INVALID_REGISTER_VALUE;
 	case HV_REGISTER_VP_ASSIST_PAGE:
 		if (val & ~HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK &
 		    ~(u64)HV_X64_MSR_VP_ASSIST_PAGE_ENABLE)

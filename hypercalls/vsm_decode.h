@@ -106,6 +106,7 @@ bool hv_vsm_check_vtl_call(const struct hv_vsm_caller *c, u64 control,
 			   u64 input);
 bool hv_vsm_check_vtl_return(const struct hv_vsm_caller *c, u64 control,
 			     u64 input);
+bool hv_vsm_vina_valid(u64 val);
 u16 hv_vsm_check_reg_write(const struct hv_vsm_caller *c, u8 vtl, u32 name,
 			   u64 old, u64 val);
 

@@ -21,6 +21,7 @@
 #include "hyperv_vsm_decode.h"
 #include "kvm_cache_regs.h"
 #include "kvm_emulate.h"
+#include "lapic.h"
 #include "mmu.h"
 #include "smm.h"
 #include "x86.h"
@@ -102,6 +103,60 @@ static enum hrtimer_restart kvm_vsm_wake_retry(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * Run @fn on VTL @vtl's APIC as if it were the vCPU's: KVM's APIC code
+ * works on vcpu->arch.apic and vcpu->arch.apic_base.
+ */
+static void kvm_vsm_apic_call(struct kvm_vcpu *vcpu, struct kvm_vcpu_vsm *v,
+			      int vtl, void (*fn)(struct kvm_vcpu *vcpu))
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u64 base = vcpu->arch.apic_base;
+
+	if (v->apic[vtl] == apic) {
+		fn(vcpu);
+		return;
+	}
+	vcpu->arch.apic = v->apic[vtl];
+	vcpu->arch.apic_base = v->apic_base[vtl];
+	fn(vcpu);
+	v->apic_base[vtl] = vcpu->arch.apic_base;
+	vcpu->arch.apic = apic;
+	vcpu->arch.apic_base = base;
+}
+
+static void kvm_vsm_apic_reset(struct kvm_vcpu *vcpu)
+{
+	kvm_lapic_reset(vcpu, false);
+}
+
+/*
+ * The local APICs of the VTLs above 0; kvm_vsm_vcpu_reset() resets them
+ * with the vCPU. They run without APICv, which kvm_vm_enable_vsm()
+ * inhibited: its hardware state follows one APIC.
+ */
+static int kvm_vsm_apic_create(struct kvm_vcpu *vcpu, struct kvm_vcpu_vsm *v)
+{
+	struct kvm_lapic *apic = vcpu->arch.apic;
+	u64 base = vcpu->arch.apic_base;
+	int vtl, r = 0;
+
+	v->apic[0] = apic;
+	if (!apic)
+		return 0;
+	for (vtl = 1; vtl <= vcpu->kvm->arch.vsm_max_vtl && !r; vtl++) {
+		r = kvm_create_lapic(vcpu);
+		if (!r) {
+			v->apic[vtl] = vcpu->arch.apic;
+			v->apic[vtl]->apicv_active = false;
+			v->apic_base[vtl] = vcpu->arch.apic_base;
+		}
+		vcpu->arch.apic = apic;
+		vcpu->arch.apic_base = base;
+	}
+	return r;
+}
+
 /**
  * kvm_vsm_vcpu_create - allocate the VSM state of a new vCPU
  * @vcpu: the vCPU
@@ -130,6 +185,8 @@ int kvm_vsm_vcpu_create(struct kvm_vcpu *vcpu)
 		if (!v->hv[vtl])
 			goto fail;
 	}
+	if (kvm_vsm_apic_create(vcpu, v))
+		goto fail;
 	return 0;
 fail:
 	kvm_vsm_vcpu_destroy(vcpu);
@@ -139,7 +196,7 @@ fail:
 /**
  * kvm_vsm_vcpu_destroy - free the VSM state of a vCPU
  * @vcpu: the vCPU; kvm_hv_vcpu_uninit() may have freed the active VTL's
- *	Hyper-V state already
+ *	Hyper-V state already, kvm_free_lapic() frees its APIC after
  */
 void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
@@ -158,6 +215,10 @@ void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 		v->hv[vcpu->arch.vtl] = NULL;
 	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
 		kvm_hv_vcpu_free(v->hv[vtl]);
+	/* Likewise the active APIC is kvm_free_lapic()'s, called next. */
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (v->apic[vtl] && v->apic[vtl] != vcpu->arch.apic)
+			kvm_vsm_apic_call(vcpu, v, vtl, kvm_free_lapic);
 	vcpu->arch.hyperv = NULL;
 	kfree(v);
 	vcpu->arch.vsm = NULL;
@@ -217,17 +278,78 @@ static bool kvm_vsm_hv_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
 	return true;
 }
 
+/*
+ * Make VTL @to's local APIC the vCPU's instead of VTL @from's. The APIC
+ * left keeps its timer and accepts interrupts, delivered once its VTL
+ * runs again. With VMX's preemption timer, the timer of the APIC left
+ * moves to an hrtimer; the TPR shadow follows the APIC's page.
+ */
+static void kvm_vsm_apic_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u64 old = vcpu->arch.apic_base, base = v->apic_base[to];
+
+	if (!v->apic[to] || from == to)
+		return;
+	if (kvm_lapic_hv_timer_in_use(vcpu))
+		kvm_lapic_switch_to_sw_timer(vcpu);
+	v->apic_base[from] = old;
+	WRITE_ONCE(vcpu->arch.apic, v->apic[to]);
+	vcpu->arch.apic_base = base;
+	kvm_x86_call(set_virtual_apic_page)(vcpu);
+	if ((old ^ base) & MSR_IA32_APICBASE_ENABLE)
+		kvm_update_cpuid_runtime(vcpu);
+	if ((old ^ base) & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) {
+		kvm_make_request(KVM_REQ_APICV_UPDATE, vcpu);
+		kvm_x86_call(set_virtual_apic_mode)(vcpu);
+	}
+	if (kvm_can_use_hv_timer(vcpu))
+		kvm_lapic_switch_to_hv_timer(vcpu);
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+}
+
+/**
+ * kvm_vsm_vcpu_reset - RESET of the vCPU's VSM state
+ * @vcpu: the vCPU, loaded, after kvm_lapic_reset() of its active APIC
+ *
+ * The VP runs at VTL0 again, and the APICs of all its VTLs are at their
+ * RESET state. INIT only reaches VTL0's APIC, and leaves the VTLs alone.
+ */
+void kvm_vsm_vcpu_reset(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	struct kvm_lapic *done = vcpu->arch.apic;
+	int vtl;
+
+	if (!v)
+		return;
+	if (vcpu->arch.vtl) {
+		/* Cannot fail: VTL0's Hyper-V state exists once it was left. */
+		kvm_vsm_set_active_hv(vcpu, vcpu->arch.vtl, 0);
+		vcpu->arch.vtl = 0;
+		kvm_mmu_reset_context(vcpu);
+	}
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (v->apic[vtl] && v->apic[vtl] != done)
+			kvm_vsm_apic_call(vcpu, v, vtl, kvm_vsm_apic_reset);
+}
+
 /**
  * kvm_vsm_set_active_hv - follow KVM_SET_VSM_STATE's change of VTL
  * @vcpu: the vCPU, loaded
  * @from: its active VTL so far
  * @to: its new active VTL
  *
+ * The Hyper-V state and the local APIC of @to become the vCPU's.
+ *
  * Return: 0, or -ENOMEM (nothing changed).
  */
 int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to)
 {
-	return kvm_vsm_hv_switch(vcpu, from, to) ? 0 : -ENOMEM;
+	if (!kvm_vsm_hv_switch(vcpu, from, to))
+		return -ENOMEM;
+	kvm_vsm_apic_switch(vcpu, from, to);
+	return 0;
 }
 
 /*
@@ -621,6 +743,8 @@ static u16 kvm_vsm_get_reg(struct kvm_vcpu *vcpu, u8 vtl, u32 name, u64 *val)
 		       (u64)ka->vsm_max_vtl << 16;
 		return HV_STATUS_SUCCESS;
 	case HV_REGISTER_VSM_VINA:
+		*val = v->vina[vtl];
+		return HV_STATUS_SUCCESS;
 	case HV_REGISTER_VSM_CAPABILITIES:
 		*val = 0;
 		return HV_STATUS_SUCCESS;
@@ -673,6 +797,18 @@ static u16 kvm_vsm_set_config(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	return st;
 }
 
+/* VsmVina of VTL @vtl, checked by the caller. */
+static void kvm_vsm_set_vina(struct kvm_vcpu *vcpu, u8 vtl, u64 vina)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+
+	if (v->vina[vtl] == vina)
+		return;
+	v->vina[vtl] = vina;
+	/* A notification now enabled goes out for what is pending. */
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+}
+
 static u16 kvm_vsm_set_reg(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 			   u8 vtl, u32 name, u64 val)
 {
@@ -694,6 +830,10 @@ static u16 kvm_vsm_set_reg(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 		}
 		return __kvm_set_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE, val, true) ?
 			HV_STATUS_INVALID_REGISTER_VALUE : HV_STATUS_SUCCESS;
+	}
+	if (name == HV_REGISTER_VSM_VINA) {
+		kvm_vsm_set_vina(vcpu, vtl, val);
+		return HV_STATUS_SUCCESS;
 	}
 	v->secure_config[vtl][name - HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0] = val;
 	return HV_STATUS_SUCCESS;
@@ -827,11 +967,34 @@ static void kvm_vsm_entry_reason(struct kvm_vcpu *vcpu, u32 reason,
 			     &reason, sizeof(reason));
 }
 
-/* Can the vCPU enter VTL @to now? Not from SMM, nor with a state its mode refuses. */
+/*
+ * Can the vCPU enter VTL @to now? Not from SMM or a nested guest, nor
+ * with a state its mode refuses.
+ */
 static bool kvm_vsm_can_enter(struct kvm_vcpu *vcpu, u8 to)
 {
-	return !is_smm(vcpu) &&
+	return !is_smm(vcpu) && !is_guest_mode(vcpu) &&
 	       kvm_vsm_state_valid(vcpu, &vcpu->arch.vsm->state[to]);
+}
+
+/* The VP assist page of the active VTL, or INVALID_GPA. */
+static gpa_t kvm_vsm_active_assist(struct kvm_vcpu *vcpu)
+{
+	return kvm_vsm_assist_gpa(to_hv_vcpu(vcpu)->hv_vapic);
+}
+
+/* VINA's auto-reset on entry to VTL @vtl, now the active one. */
+static void kvm_vsm_vina_reset(struct kvm_vcpu *vcpu, u8 vtl)
+{
+	gpa_t gpa = kvm_vsm_active_assist(vcpu);
+	u8 status;
+
+	vcpu->arch.vsm->vina_asserted[vtl] = false;
+	if (gpa == INVALID_GPA ||
+	    kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS, &status, 1))
+		return;
+	status &= ~HV_VINA_STATUS_ASSERTED;
+	kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS, &status, 1);
 }
 
 /*
@@ -846,15 +1009,19 @@ static bool kvm_vsm_switch(struct kvm_vcpu *vcpu, u8 to)
 	kvm_vsm_save(vcpu, &v->scratch);
 	if (!kvm_vsm_hv_switch(vcpu, from, to))
 		return false;
+	/* The APIC first: loading CR8 writes the TPR of @to's APIC. */
+	kvm_vsm_apic_switch(vcpu, from, to);
 	vcpu->arch.vtl = to;
 	if (kvm_vsm_load(vcpu, &v->state[to], &v->scratch)) {
 		vcpu->arch.vtl = from;
+		kvm_vsm_apic_switch(vcpu, to, from);
 		kvm_vsm_hv_switch(vcpu, to, from);
 		return false;
 	}
 	v->state[from] = v->scratch;
-	/* An INIT latched above VTL0 is taken back at VTL0. */
 	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	if (v->vina[to] & HV_VSM_VINA_AUTO_RESET)
+		kvm_vsm_vina_reset(vcpu, to);
 	return true;
 }
 
@@ -1001,6 +1168,7 @@ int kvm_vcpu_ioctl_get_vsm_vtl_state(struct kvm_vcpu *vcpu,
 		kvm_vsm_synic_access(vcpu, vtl, s, false);
 	}
 	s->vtl = vtl;
+	s->vina = vcpu->arch.vsm->vina[vtl];
 	memset(s->pad, 0, sizeof(s->pad));
 	memset(s->reserved, 0, sizeof(s->reserved));
 	return 0;
@@ -1026,14 +1194,18 @@ int kvm_vcpu_ioctl_set_vsm_vtl_state(struct kvm_vcpu *vcpu,
 	r = kvm_vsm_check_vtl_state(vcpu, s);
 	if (r)
 		return r;
-	if (!kvm_vsm_state_valid(vcpu, s))
+	if (!kvm_vsm_state_valid(vcpu, s) || !hv_vsm_vina_valid(s->vina))
 		return -EINVAL;
-	if (s->vtl == vcpu->arch.vtl)
-		return kvm_vsm_load(vcpu, s, NULL) ? -EINVAL : 0;
-	r = kvm_vsm_synic_access(vcpu, s->vtl, s, true);
-	if (r)
-		return r;
-	vcpu->arch.vsm->state[s->vtl] = *s;
+	if (s->vtl == vcpu->arch.vtl) {
+		if (kvm_vsm_load(vcpu, s, NULL))
+			return -EINVAL;
+	} else {
+		r = kvm_vsm_synic_access(vcpu, s->vtl, s, true);
+		if (r)
+			return r;
+		vcpu->arch.vsm->state[s->vtl] = *s;
+	}
+	kvm_vsm_set_vina(vcpu, s->vtl, s->vina);
 	return 0;
 }
 
@@ -1185,7 +1357,10 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 	kvm_vsm_post_message(vcpu, v->hv[to]->synic.msg_page, &msg);
 }
 
-/* The highest VTL above the active one with a timer due, or -1. */
+/*
+ * The highest VTL above the active one with a timer due or an interrupt
+ * its APIC would deliver now (whatever the active VTL's RFLAGS.IF), or -1.
+ */
 static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
@@ -1195,10 +1370,75 @@ static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
 		return -1;
 	for (vtl = vcpu->kvm->arch.vsm_max_vtl; vtl > vcpu->arch.vtl; vtl--)
 		if ((v->vtls & BIT(vtl)) &&
-		    !bitmap_empty(v->hv[vtl]->stimer_pending_bitmap,
-				  HV_SYNIC_STIMER_COUNT))
+		    (!bitmap_empty(v->hv[vtl]->stimer_pending_bitmap,
+				   HV_SYNIC_STIMER_COUNT) ||
+		     (v->apic[vtl] &&
+		      kvm_apic_pending_vector(v->apic[vtl]) >= 0)))
 			return vtl;
 	return -1;
+}
+
+/*
+ * Would VINA notify the active VTL now: it enabled VINA, its notification
+ * is not asserted as far as KVM knows, and a lower VTL's APIC has an
+ * interrupt ready for delivery?
+ */
+static bool kvm_vsm_vina_due(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u8 vtl = vcpu->arch.vtl, i;
+
+	if (!vtl || !(v->vina[vtl] & HV_VSM_VINA_ENABLED) ||
+	    v->vina_asserted[vtl])
+		return false;
+	for (i = 0; i < vtl; i++)
+		if (v->apic[i] && kvm_apic_pending_vector(v->apic[i]) >= 0)
+			return true;
+	return false;
+}
+
+/*
+ * Virtual Interrupt Notification Assist: an edge-triggered interrupt with
+ * the active VTL's VINA vector, once, then VinaAsserted is set in its VP
+ * assist page until the guest clears it there or, with AutoReset, until
+ * the VTL is entered again.
+ */
+static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	u8 vtl = vcpu->arch.vtl, status = 0;
+	gpa_t gpa = kvm_vsm_active_assist(vcpu);
+	struct kvm_lapic_irq irq = {
+		.vector = v->vina[vtl] & HV_VSM_VINA_VECTOR,
+		.delivery_mode = APIC_DM_FIXED,
+		.level = 1,	/* edge-triggered: trig_mode 0 */
+	};
+
+	/* The guest may have cleared VinaAsserted since KVM set it. */
+	if (v->vina_asserted[vtl] && (v->vina[vtl] & HV_VSM_VINA_ENABLED) &&
+	    gpa != INVALID_GPA &&
+	    !kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
+				 &status, 1) &&
+	    !(status & HV_VINA_STATUS_ASSERTED))
+		v->vina_asserted[vtl] = false;
+	if (!kvm_vsm_vina_due(vcpu))
+		return;
+	if (gpa != INVALID_GPA) {
+		if (kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
+					&status, 1))
+			return;
+		if (status & HV_VINA_STATUS_ASSERTED) {
+			v->vina_asserted[vtl] = true;
+			return;
+		}
+		status |= HV_VINA_STATUS_ASSERTED;
+		if (kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
+					 &status, 1))
+			return;
+	}
+	v->vina_asserted[vtl] = true;
+	v->vinas++;
+	kvm_apic_set_irq_from(vcpu, vcpu->arch.apic, &irq, NULL);
 }
 
 /**
@@ -1214,6 +1454,8 @@ bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 {
 	int vtl = kvm_vsm_wake_vtl(vcpu);
 
+	if (vcpu->arch.vsm && kvm_vsm_vina_due(vcpu))
+		return true;
 	return vtl > 0 && !is_guest_mode(vcpu) &&
 	       (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE ||
 		vcpu->arch.mp_state == KVM_MP_STATE_HALTED) &&
@@ -1221,25 +1463,34 @@ bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 }
 
 /**
- * kvm_hv_vsm_wake - let a higher VTL's expired timer preempt the active VTL
- * @vcpu: the vCPU, in KVM_REQ_HV_STIMER before the active VTL's timers
+ * kvm_hv_vsm_wake - let a higher VTL's interrupt preempt the active VTL
+ * @vcpu: the vCPU, in KVM_REQ_HV_STIMER before the active VTL's timers,
+ *	or in KVM_REQ_EVENT before interrupts are injected
  *
- * Each VTL has its own synthetic timers, which keep running while a lower
- * VTL runs. When one expires, the vCPU switches to its VTL, which finds
- * vtl_entry_reason = HV_VTL_ENTRY_INTERRUPT in its VP assist page; the
- * timer's message and SINT interrupt then reach it the usual way. The
+ * Each VTL has its own synthetic timers and local APIC, which keep running
+ * while another VTL runs. When a higher VTL's timer expires, or its APIC
+ * has an interrupt its TPR lets through, the vCPU switches to that VTL
+ * whatever the active VTL's RFLAGS.IF; it finds vtl_entry_reason =
+ * HV_VTL_ENTRY_INTERRUPT in its VP assist page, and the interrupt, or the
+ * timer's message and SINT interrupt, then reach it the usual way. The
  * lower VTL stays where it was, as after a secure intercept. As with SMM,
  * the switch waits while an event is being delivered or pending, in an
  * interrupt shadow, in SMM or while the vCPU runs a nested guest, and is
  * retried after 10 us (1 ms for a nested guest).
+ *
+ * Interrupts of a lower VTL wait for it to run again; the active VTL gets
+ * its VINA interrupt for them if it enabled one.
  */
 void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	int vtl = kvm_vsm_wake_vtl(vcpu);
 
-	if (vtl < 0)
+	if (vtl < 0) {
+		if (v && vcpu->arch.vtl)
+			kvm_vsm_vina(vcpu);
 		return;
+	}
 	/*
 	 * Not in the middle of an event, an exception that is pending or an
 	 * interrupt shadow, nor in SMM: they belong to the VTL running now.
@@ -1260,4 +1511,100 @@ void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
 		return;
 	v->wakes++;
 	kvm_vsm_entry_reason(vcpu, HV_VTL_ENTRY_INTERRUPT, NULL);
+	/* VTLs between the two may have interrupts pending too. */
+	kvm_vsm_vina(vcpu);
+}
+
+/**
+ * __kvm_vsm_irq_apic - the APIC of @vcpu that an interrupt from @src reaches
+ * @vcpu: the destination, its VM with VSM enabled
+ * @src: the sending local APIC; NULL for a device, KVM or userspace
+ *
+ * Each VTL of a VP has its own local APIC (TLFS "VTL Interrupt
+ * Management"). Devices interrupt VTL0; an IPI, a self IPI or a SynIC
+ * interrupt stays in the VTL of the APIC that sends it.
+ *
+ * Return: the APIC of @src's VTL on @vcpu, or VTL0's.
+ */
+struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
+				     struct kvm_lapic *src)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	struct kvm_vcpu_vsm *sv = src ? src->vcpu->arch.vsm : NULL;
+	int vtl = 0;
+
+	if (sv)
+		for (vtl = KVM_HV_VSM_NR_VTLS - 1; vtl > 0; vtl--)
+			if (sv->apic[vtl] == src)
+				break;
+	return v->apic[vtl] ?: vcpu->arch.apic;
+}
+
+/**
+ * __kvm_vsm_apic_drops_init - does @apic drop INIT and startup IPIs?
+ * @apic: a local APIC of a vCPU whose VM has VSM enabled
+ *
+ * They are dropped when aimed at a lower VTL of a VP with a higher VTL
+ * enabled (TLFS); HvStartVirtualProcessor starts such VPs.
+ *
+ * Return: true if @apic is not the APIC of the VP's highest enabled VTL.
+ */
+bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic)
+{
+	struct kvm_vcpu_vsm *v = apic->vcpu->arch.vsm;
+	u16 vtls = READ_ONCE(v->vtls) | BIT(0);
+
+	return v->apic[fls(vtls) - 1] && apic != v->apic[fls(vtls) - 1];
+}
+
+/**
+ * __kvm_vsm_timer_pending - did the APIC timer of a VTL not active expire?
+ * @vcpu: the vCPU, its VM with VSM enabled
+ *
+ * Return: the number of such APICs with their timer interrupt pending.
+ */
+int __kvm_vsm_timer_pending(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl, n = 0;
+
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (v->apic[vtl] && v->apic[vtl] != vcpu->arch.apic &&
+		    atomic_read(&v->apic[vtl]->lapic_timer.pending) > 0)
+			n++;
+	return n;
+}
+
+/**
+ * __kvm_vsm_inject_timer_irqs - deliver the timers of the VTLs not active
+ * @vcpu: the vCPU, on its thread, its VM with VSM enabled
+ *
+ * An expired timer of a VTL not active raises its interrupt in that VTL's
+ * APIC, where kvm_hv_vsm_wake() finds it: it preempts a lower VTL, waits
+ * for a higher one.
+ */
+void __kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl;
+
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (v->apic[vtl] && v->apic[vtl] != vcpu->arch.apic)
+			kvm_lapic_inject_timer_irqs(v->apic[vtl]);
+}
+
+/**
+ * __kvm_vsm_vina_auto_eoi - is @vector the active VTL's VINA with AutoEoi?
+ * @vcpu: the vCPU acknowledging @vector, its VM with VSM enabled
+ * @vector: the vector
+ *
+ * Return: true if the interrupt is acknowledged without an EOI.
+ */
+bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector)
+{
+	u64 vina = vcpu->arch.vsm->vina[vcpu->arch.vtl];
+
+	return (vina & (HV_VSM_VINA_ENABLED | HV_VSM_VINA_AUTO_EOI)) ==
+	       (HV_VSM_VINA_ENABLED | HV_VSM_VINA_AUTO_EOI) &&
+	       (vina & HV_VSM_VINA_VECTOR) == vector;
 }

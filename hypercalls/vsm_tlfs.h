@@ -88,6 +88,13 @@
 #define HV_VSM_CONFIG_INTERCEPT_UNRECOV_EXC	BIT_ULL(11)
 #define HV_VSM_CONFIG_INTERCEPT_PAGE		BIT_ULL(12)
 
+/* HvRegisterVsmVina, one per VTL of each VP. */
+#define HV_VSM_VINA_VECTOR			GENMASK_ULL(7, 0)
+#define HV_VSM_VINA_ENABLED			BIT_ULL(8)
+#define HV_VSM_VINA_AUTO_RESET			BIT_ULL(9)
+#define HV_VSM_VINA_AUTO_EOI			BIT_ULL(10)
+#define HV_VSM_VINA_VALID			GENMASK_ULL(10, 0)
+
 /* HvRegisterVsmVpSecureVtlConfig: MbecEnabled, TlbLocked. */
 #define HV_VSM_VP_SECURE_CONFIG_MBEC		BIT_ULL(0)
 #define HV_VSM_VP_SECURE_CONFIG_TLB_LOCKED	BIT_ULL(1)
@@ -97,6 +104,13 @@
 #define HV_VTL_ENTRY_VTL_CALL			1
 #define HV_VTL_ENTRY_INTERRUPT			2
 #define HV_VTL_ENTRY_INTERCEPT			3
+
+/*
+ * VinaStatus, the byte after vtl_entry_reason in the VP assist page
+ * (HV_VP_VTL_CONTROL), and its VinaAsserted bit.
+ */
+#define HV_VP_ASSIST_VINA_STATUS		0x0c
+#define HV_VINA_STATUS_ASSERTED			BIT(0)
 
 /* HvModifyVtlProtectionMask input header; the rep list of GPA page numbers follows. */
 struct hv_vsm_modify_prot_in {

@@ -660,7 +660,7 @@ static void test_vtl_state(struct kvm_vcpu *vcpu)
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
 		    errno == EINVAL, "non-zero pad: EINVAL");
 	bad = s;
-	bad.reserved[15] = 1;
+	bad.reserved[14] = 1;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
 		    errno == EINVAL, "non-zero reserved: EINVAL");
 	bad = s;
@@ -675,6 +675,29 @@ static void test_vtl_state(struct kvm_vcpu *vcpu)
 	bad.vp_assist = 0x800;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
 		    errno == EINVAL, "reserved VP assist bits: EINVAL");
+	bad = s;
+	bad.vina = BIT_ULL(11);
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "reserved VINA bits: EINVAL");
+	bad = s;
+	bad.vina = BIT_ULL(8) | 15;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "VINA enabled with vector 15: EINVAL");
+
+	/* VsmVina is part of each VTL's state; nothing changed so far. */
+	TEST_ASSERT_EQ(s.vina, 0);
+	s.vina = BIT_ULL(10) | BIT_ULL(9) | BIT_ULL(8) | 0x30;
+	vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &s);
+	s.vina = 0;
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	TEST_ASSERT_EQ(s.vina, 0x730);
+	s.vtl = 0;
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	TEST_ASSERT_EQ(s.vina, 0);
+	s.vtl = 1;
+	vcpu_ioctl(vcpu, KVM_GET_VSM_VTL_STATE, &s);
+	s.vina = 0;
+	vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &s);
 }
 
 static void test_boot(void)

@@ -19,6 +19,14 @@
  * takes the timer message and its SINT interrupt and returns, and VTL0's
  * loop goes on with its registers intact. VTL0 cannot place its SynIC
  * pages on a page VTL1 left read-only.
+ *
+ * Each VTL has its own local APIC too. VTL1 arms its APIC timer and
+ * returns; its interrupt preempts VTL0 the same way. VTL1 enables VINA
+ * (AutoReset, AutoEoi): a self IPI VTL0 left pending stays in VTL0's APIC
+ * while VTL1 runs, VTL1 gets the VINA interrupt instead, with VinaAsserted
+ * set, and VTL0 takes its IPI once back; the next entry to VTL1 clears
+ * VinaAsserted. An INIT from a device to a VP whose VTL1 is enabled is
+ * dropped.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +52,18 @@
 #define ENTRY_INTERRUPT		2
 #define ENTRY_INTERCEPT		3
 
+/* VTL1's APIC timer, VTL0's self IPI and VTL1's VINA interrupt. */
+#define APIC_TIMER_VECTOR	0xd0
+#define VTL0_IPI_VECTOR		0xd1
+#define VINA_VECTOR		0xd2
+#define APIC_TIMER_NS		2000000
+#define REG_VINA		0x000d0005
+#define APIC_SELF_IPI		0x3f0
+#define APIC_ISR		0x100
+#define VINA_ENABLED		BIT_ULL(8)
+#define VINA_AUTO_RESET		BIT_ULL(9)
+#define VINA_AUTO_EOI		BIT_ULL(10)
+
 /* VTL1's timer: STIMER0, one-shot, 2 ms, through SINT2 to this vector. */
 #define TIMER_SINT		2
 #define TIMER_VECTOR		0xe0
@@ -54,7 +74,10 @@
 #define CANARY			0x5ca1ab1e00ULL
 
 enum { OP_READ, OP_WRITE, OP_EXEC };
-enum { CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER };
+enum {
+	CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER, CMD_APIC_TIMER,
+	CMD_VINA
+};
 
 struct msg {
 	u32 type;
@@ -94,6 +117,9 @@ static struct {
 	u64 intercepts[2];
 	u64 wakes[2];
 	u64 timer_irqs[2];
+	u64 apic_timer_irqs[2];
+	u64 vtl0_ipis[2];
+	u64 vinas[2];
 	int cmd[2];
 	int no_assist[2];
 	u64 code_offsets;
@@ -172,6 +198,59 @@ static void timer_isr(struct ex_regs *regs)
 	x2apic_write_reg(APIC_EOI, 0);
 }
 
+/* Is this VTL1, by its VP assist page? */
+static bool in_vtl1(u64 v)
+{
+	return rdmsr(HV_X64_MSR_VP_ASSIST_PAGE) == (g.assist_gpa[v][1] | 1);
+}
+
+/* VTL1's APIC timer. */
+static void apic_timer_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+
+	GUEST_ASSERT(in_vtl1(v));
+	g.apic_timer_irqs[v]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/* VTL0's self IPI, which waits for VTL0 while VTL1 runs. */
+static void vtl0_ipi_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+
+	GUEST_ASSERT(!in_vtl1(v));
+	g.vtl0_ipis[v]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/* VTL1's VINA interrupt: VinaAsserted set, no ISR bit (AutoEoi), no EOI. */
+static void vina_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+	struct vsm_vp_assist *a = (void *)g.assist_gva[v][1];
+
+	u32 isr = x2apic_read_reg(APIC_ISR + (VINA_VECTOR >> 5) * 0x10);
+
+	GUEST_ASSERT(in_vtl1(v));
+	GUEST_ASSERT_EQ(a->vina_status, 1);
+	GUEST_ASSERT_EQ(isr & BIT(VINA_VECTOR & 31), 0);
+	g.vinas[v]++;
+}
+
+static void set_own_reg(u64 v, u32 name, u64 val)
+{
+	u64 *in = (u64 *)g.in_gva[v];
+
+	in[0] = SELF;
+	in[1] = (u32)-2;
+	memset(&in[2], 0, 32);
+	in[2] = name;
+	in[4] = val;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), g.in_gpa[v], 0),
+			REPS(1));
+}
+
 /* VTL1 of either VP: set up on the first entry, then serve entries. */
 void vtl1_main(void)
 {
@@ -183,6 +262,11 @@ void vtl1_main(void)
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[v][1] | 1);
 	wrmsr(HV_X64_MSR_SCONTROL, 1);
 	wrmsr(HV_X64_MSR_SIMP, g.simp_gpa[v] | 1);
+	/* VTL1's own APIC starts in xAPIC mode, software-disabled. */
+	GUEST_ASSERT(!(rdmsr(MSR_IA32_APICBASE) & X2APIC_ENABLE));
+	x2apic_enable();
+	set_own_reg(v, REG_VINA, VINA_ENABLED | VINA_AUTO_RESET | VINA_AUTO_EOI |
+		    VINA_VECTOR);
 	if (v == 0) {
 		u64 *in = (u64 *)g.in_gva[0];
 		struct enable_vp_vtl *e = (void *)in;
@@ -215,11 +299,14 @@ void vtl1_main(void)
 		vtl1_leave(entry(1), &g.vtl0[v]);
 
 		if (a->entry_reason == ENTRY_INTERRUPT) {
-			/* Preempted VTL0 for the timer: take its interrupt. */
+			/* Preempted VTL0 for a timer: take its interrupt. */
+			u64 *irqs = g.cmd[v] == CMD_TIMER ? &g.timer_irqs[v] :
+					&g.apic_timer_irqs[v];
+
 			g.wakes[v]++;
-			GUEST_ASSERT_EQ(g.timer_irqs[v], 0);
+			GUEST_ASSERT_EQ(*irqs, 0);
 			asm volatile("sti; nop; cli" ::: "memory");
-			GUEST_ASSERT_EQ(g.timer_irqs[v], 1);
+			GUEST_ASSERT_EQ(*irqs, 1);
 			continue;
 		}
 		if (a->entry_reason == ENTRY_INTERCEPT) {
@@ -242,7 +329,21 @@ void vtl1_main(void)
 			continue;
 		}
 		GUEST_ASSERT_EQ(a->entry_reason, ENTRY_VTL_CALL);
+		if (g.cmd[v] == CMD_APIC_TIMER) {
+			x2apic_write_reg(APIC_TDCR, 0xb);	/* divide by 1 */
+			x2apic_write_reg(APIC_LVTT, APIC_TIMER_VECTOR);
+			x2apic_write_reg(APIC_TMICT, APIC_TIMER_NS);
+		}
+		if (g.cmd[v] == CMD_VINA) {
+			/* VTL0's pending IPI raised VINA on entry, not itself. */
+			GUEST_ASSERT_EQ(a->vina_status, 1);
+			asm volatile("sti; nop; cli" ::: "memory");
+			GUEST_ASSERT_EQ(g.vinas[v], 1);
+			GUEST_ASSERT_EQ(g.vtl0_ipis[v], 0);
+		}
 		if (g.cmd[v] == CMD_NO_ASSIST) {
+			/* AutoReset: this entry cleared VinaAsserted. */
+			GUEST_ASSERT_EQ(a->vina_status, 0);
 			memset(a->intercept_message, 0,
 			       sizeof(a->intercept_message));
 			wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, 0);
@@ -356,6 +457,29 @@ static void guest_code(void)
 	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 1);
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
 
+	/* So does an interrupt of VTL1's local APIC. */
+	g.cmd[v] = CMD_APIC_TIMER;
+	vsm_switch(entry(0), 0, &rcx);
+	for (t0 = rdtsc(); !READ_ONCE(g.apic_timer_irqs[v]) &&
+	     rdtsc() - t0 < 10000000000ULL;)
+		asm volatile("pause" : "+r"(canary));
+	GUEST_ASSERT_EQ(canary, CANARY + v);
+	GUEST_ASSERT_EQ(READ_ONCE(g.apic_timer_irqs[v]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 2);
+
+	/*
+	 * VTL0's interrupt waits in VTL0's APIC while VTL1 runs, which gets
+	 * its VINA interrupt; VTL0 takes its own once back.
+	 */
+	g.cmd[v] = CMD_VINA;
+	x2apic_write_reg(APIC_SELF_IPI, VTL0_IPI_VECTOR);
+	vsm_switch(entry(0), 0, &rcx);
+	GUEST_ASSERT_EQ(READ_ONCE(g.vinas[v]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.vtl0_ipis[v]), 0);
+	asm volatile("sti; nop; cli" ::: "memory");
+	GUEST_ASSERT_EQ(READ_ONCE(g.vtl0_ipis[v]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 2);
+
 	/* VTL1 without a VP assist page still takes the intercept. */
 	g.cmd[v] = CMD_NO_ASSIST;
 	vsm_switch(entry(0), 0, &rcx);
@@ -397,6 +521,43 @@ static void *run_vp(void *arg)
 	return NULL;
 }
 
+/*
+ * Each VTL's APIC, through KVM_SET_VSM_STATE and KVM_GET_LAPIC: VTL1's
+ * has its timer vector in LVTT, VTL0's does not. An INIT from a device is
+ * dropped: the VP's VTL1 is enabled.
+ */
+static void test_apic_per_vtl(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vsm_state st = {};
+	struct kvm_lapic_state l0, l1;
+	struct kvm_mp_state mp;
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000 | vcpu->id << 12,
+		.data = APIC_DM_INIT | APIC_INT_ASSERT,
+	};
+
+	vcpu_ioctl(vcpu, KVM_GET_VSM_STATE, &st);
+	TEST_ASSERT(st.active_vtl == 0 && st.enabled_vtls == 3,
+		    "VP %u: active VTL %u, enabled 0x%x", vcpu->id,
+		    st.active_vtl, st.enabled_vtls);
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &l0);
+	st.active_vtl = 1;
+	vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &st);
+	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &l1);
+	st.active_vtl = 0;
+	vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &st);
+	TEST_ASSERT((*(u32 *)&l1.regs[APIC_LVTT] & 0xff) == APIC_TIMER_VECTOR &&
+		    (*(u32 *)&l0.regs[APIC_LVTT] & 0xff) != APIC_TIMER_VECTOR,
+		    "LVTT: VTL0 0x%x, VTL1 0x%x", *(u32 *)&l0.regs[APIC_LVTT],
+		    *(u32 *)&l1.regs[APIC_LVTT]);
+
+	TEST_ASSERT_EQ(__vm_ioctl(vcpu->vm, KVM_SIGNAL_MSI, &msi), 0);
+	vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp);
+	TEST_ASSERT(mp.mp_state == KVM_MP_STATE_RUNNABLE,
+		    "VP %u after INIT: mp_state %u, want RUNNABLE", vcpu->id,
+		    mp.mp_state);
+}
+
 int main(void)
 {
 	struct kvm_vcpu *vcpus[2];
@@ -417,6 +578,9 @@ int main(void)
 		vcpu_enable_cap(vcpus[i], KVM_CAP_HYPERV_SYNIC2, 0);
 	}
 	vm_install_exception_handler(vm, TIMER_VECTOR, timer_isr);
+	vm_install_exception_handler(vm, APIC_TIMER_VECTOR, apic_timer_isr);
+	vm_install_exception_handler(vm, VTL0_IPI_VECTOR, vtl0_ipi_isr);
+	vm_install_exception_handler(vm, VINA_VECTOR, vina_isr);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
@@ -436,7 +600,7 @@ int main(void)
 	sync_global_to_guest(vm, g);
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 
 	/* VP 0 enables VTL1 and sets it up, VP 1's VTL1 too; then both. */
 	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 1);
@@ -450,11 +614,14 @@ int main(void)
 	TEST_ASSERT(g.intercepts[0] == 5 && g.intercepts[1] == 5,
 		    "intercepts: VP 0 %lu, VP 1 %lu, want 5 each",
 		    g.intercepts[0], g.intercepts[1]);
-	TEST_ASSERT(g.wakes[0] == 1 && g.wakes[1] == 1 &&
-		    g.timer_irqs[0] == 1 && g.timer_irqs[1] == 1,
-		    "timer preemptions: VP 0 %lu/%lu, VP 1 %lu/%lu, want 1/1",
-		    g.wakes[0], g.timer_irqs[0], g.wakes[1], g.timer_irqs[1]);
-	ksft_test_result_pass("5 intercepts, 1 VTL1 timer preemption per VP, 2 VPs at once\n");
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT(g.wakes[i] == 2 && g.timer_irqs[i] == 1 &&
+			    g.apic_timer_irqs[i] == 1 && g.vinas[i] == 1 &&
+			    g.vtl0_ipis[i] == 1,
+			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu VINA, %lu VTL0 IPIs; want 2, 1, 1, 1, 1",
+			    i, g.wakes[i], g.timer_irqs[i], g.apic_timer_irqs[i],
+			    g.vinas[i], g.vtl0_ipis[i]);
+	ksft_test_result_pass("5 intercepts, 2 preemptions, 1 VINA per VP, 2 VPs at once\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
@@ -470,6 +637,9 @@ int main(void)
 		    "VTL0 SynIC: simp 0x%llx scontrol 0x%llx sint2 0x%llx",
 		    s.simp, s.scontrol, s.sint[TIMER_SINT]);
 	ksft_test_result_pass("SynIC off in VTL1: KVM_EXIT_MEMORY_FAULT; SynIC per VTL\n");
+
+	test_apic_per_vtl(vcpus[1]);
+	ksft_test_result_pass("APIC per VTL; INIT to VTL0 dropped with VTL1 enabled\n");
 	kvm_vm_free(vm);
 	ksft_finished();
 }

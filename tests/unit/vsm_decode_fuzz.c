@@ -262,6 +262,10 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 	case HV_REGISTER_VP_ASSIST_PAGE:
 		require(!(val & GENMASK_ULL(11, 1)));
 		break;
+	case HV_REGISTER_VSM_VINA:
+		require(!(val & GENMASK_ULL(63, 11)));
+		require(!(val & BIT_ULL(8)) || (val & 0xff) >= 16);
+		break;
 	default:
 		fail(__LINE__, "a write to a register that is not writable");
 	}

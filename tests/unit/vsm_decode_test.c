@@ -900,6 +900,8 @@ struct reg_write_case {
 #define SECURE(n)	(HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0 + (n))
 #define TLB_LOCKED	HV_VSM_VP_SECURE_CONFIG_TLB_LOCKED
 #define ASSIST		HV_REGISTER_VP_ASSIST_PAGE
+#define VINA		HV_REGISTER_VSM_VINA
+#define VINA_ON		HV_VSM_VINA_ENABLED
 
 static const struct reg_write_case reg_write_cases[] = {
 	{ "config at vtl0", 0, CONFIG, 0, 0, BAD_PARAM },
@@ -955,7 +957,14 @@ static const struct reg_write_case reg_write_cases[] = {
 	{ "vp status", 1, HV_REGISTER_VSM_VP_STATUS, 0, 0, BAD_PARAM },
 	{ "partition status", 1, HV_REGISTER_VSM_PARTITION_STATUS, 0, 0,
 	  BAD_PARAM },
-	{ "vina", 1, HV_REGISTER_VSM_VINA, 0, 0, BAD_PARAM },
+	{ "vina 0", 1, VINA, 0, 0, OK },
+	{ "vina at vtl0", 0, VINA, 0, VINA_ON | 0x20, OK },
+	{ "vina all bits", 1, VINA, 0, HV_VSM_VINA_VALID, OK },
+	{ "vina vector 16", 1, VINA, 0, VINA_ON | 16, OK },
+	{ "vina vector 15", 1, VINA, 0, VINA_ON | 15, BAD_VALUE },
+	{ "vina vector 15, disabled", 1, VINA, 0, 15, OK },
+	{ "vina bit 11", 1, VINA, 0, VINA_ON | 0x20 | BIT(11), BAD_VALUE },
+	{ "vina bit 63", 2, VINA, 0, BIT_ULL(63), BAD_VALUE },
 	{ "capabilities", 2, HV_REGISTER_VSM_CAPABILITIES, 0, 0, BAD_PARAM },
 	{ "register 0", 1, 0, 0, 0, BAD_PARAM },
 	{ "register ~0", 1, ~0U, 0, 0, BAD_PARAM },

@@ -31,7 +31,8 @@ struct vsm_vp_assist {
 	uint32_t apic_assist;
 	uint32_t rsvd;
 	uint32_t entry_reason;		/* 1 VTL call, 2 interrupt, 3 intercept */
-	uint32_t vtl_reserved;
+	uint8_t vina_status;		/* bit 0: VinaAsserted */
+	uint8_t vtl_reserved[3];
 	uint64_t ret_rax;		/* loaded into RAX by a VTL return */
 	uint64_t ret_rcx;		/* and into RCX */
 	uint8_t pad[0x70 - 0x20];
