@@ -13,7 +13,8 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help
+	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
+	bisect-build
 
 all: kernel vmm
 
@@ -26,6 +27,7 @@ help:
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
+	@echo "make bisect-build build each patch of the series in turn (bzImage, its selftests)"
 	@echo "make bench        VTL protection microbenchmarks: in KVM, through the VMM, memslot churn (JSON, PNG)"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
@@ -42,6 +44,9 @@ tree: deps
 
 kernel: tree
 	@$(TOP)/kernel/tree.sh build
+
+bisect-build: kernel
+	@$(TOP)/kernel/bisect.sh
 
 headers: kernel
 	@$(TOP)/kernel/tree.sh headers

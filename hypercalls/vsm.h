@@ -13,6 +13,16 @@
 #include "fpu.h"
 #include "mmu/mmu_internal.h"
 
+/* A VSM hypercall as kvm_hv_hypercall() read it. */
+struct kvm_vsm_hcall {
+	u64 control;
+	u64 ingpa;		/* or the first input register of a fast call */
+	u64 outgpa;		/* or the second */
+	bool fast;
+	const sse128_t *xmm;	/* fast calls: XMM0-5 */
+};
+
+#ifdef CONFIG_KVM_HYPERV_VSM
 /* The highest VTL a VM may enable. */
 #define KVM_HV_VSM_MAX_VTL	2
 static_assert(KVM_HV_VSM_MAX_VTL < KVM_HV_VSM_NR_VTLS);
@@ -67,16 +77,6 @@ struct kvm_vcpu_vsm {
 	u64 input[PAGE_SIZE / sizeof(u64)];
 };
 
-/* A VSM hypercall as kvm_hv_hypercall() read it. */
-struct kvm_vsm_hcall {
-	u64 control;
-	u64 ingpa;		/* or the first input register of a fast call */
-	u64 outgpa;		/* or the second */
-	bool fast;
-	const sse128_t *xmm;	/* fast calls: XMM0-5 */
-};
-
-#ifdef CONFIG_KVM_HYPERV_VSM
 static inline bool kvm_vsm_enabled(struct kvm *kvm)
 {
 	return READ_ONCE(kvm->arch.vsm_max_vtl);
