@@ -167,6 +167,41 @@ bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 	       (kvm_vsm_prot(vcpu, gpa_to_gfn(gpa)) & need) == need;
 }
 
+/**
+ * kvm_vsm_emulated_access - may the instruction emulator make this access?
+ * @vcpu: the vCPU, emulating an instruction of its active VTL
+ * @gpa: the guest RAM the instruction reads or writes
+ * @write: whether it writes
+ *
+ * As kvm_vsm_gpa_allowed(); an access the layers deny becomes a secure
+ * intercept, as a page fault's would, to the lowest VTL above the active
+ * one whose layer denies it, if that VTL can take one: the instruction is
+ * not completed, and runs again when that VTL returns.
+ *
+ * Return: X86EMUL_CONTINUE if allowed; X86EMUL_INTERCEPTED with the
+ * intercept queued; X86EMUL_UNHANDLEABLE if denied otherwise.
+ */
+int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
+{
+	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
+	struct kvm *kvm = vcpu->kvm;
+	gfn_t gfn = gpa_to_gfn(gpa);
+	u8 n;
+
+	if (kvm_vsm_gpa_allowed(vcpu, gpa, write))
+		return X86EMUL_CONTINUE;
+	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
+		if ((kvm_vtl_layer_get(&kvm->vtl_layers.layer[n], gfn) & need) !=
+		    need)
+			break;
+	if (n <= kvm->arch.vsm_max_vtl &&
+	    kvm_hv_vsm_queue_intercept(vcpu, gpa,
+				       write ? HV_INTERCEPT_ACCESS_WRITE :
+					       HV_INTERCEPT_ACCESS_READ, n))
+		return X86EMUL_INTERCEPTED;
+	return X86EMUL_UNHANDLEABLE;
+}
+
 /* Does protection @prot deny the access of @fault? */
 static bool kvm_vsm_denies(u8 prot, struct kvm_page_fault *fault)
 {

@@ -11,6 +11,7 @@
 #include <asm/hyperv-tlfs.h>
 
 #include "fpu.h"
+#include "kvm_emulate.h"
 #include "mmu/mmu_internal.h"
 
 /* A VSM hypercall as kvm_hv_hypercall() read it. */
@@ -116,6 +117,7 @@ bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector);
 int __kvm_vsm_timer_pending(struct kvm_vcpu *vcpu);
 void __kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu);
 bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
+int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -254,6 +256,12 @@ static inline bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa,
 				       bool write)
 {
 	return true;
+}
+
+static inline int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa,
+					  bool write)
+{
+	return X86EMUL_CONTINUE;
 }
 
 static inline int kvm_vsm_faultin(struct kvm_vcpu *vcpu,

@@ -139,10 +139,27 @@ static inline u64 vsm_alloc_page(struct kvm_vm *vm, u64 *gpa)
 	return gva;
 }
 
+/* A port the guests read with INS, which KVM emulates: every byte 0xab. */
+#define VSM_INS_PORT	0x1234
+#define VSM_INS_BYTE	0xab
+
+static inline bool vsm_ins_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->exit_reason != KVM_EXIT_IO || run->io.port != VSM_INS_PORT ||
+	    run->io.direction != KVM_EXIT_IO_IN)
+		return false;
+	memset((u8 *)run + run->io.data_offset, VSM_INS_BYTE,
+	       run->io.size * run->io.count);
+	return true;
+}
+
 /*
  * Run @vcpu to its next ucall: the stage of a GUEST_SYNC, 0 for
  * GUEST_DONE; a guest assertion fails the test. SynIC register writes
- * exit to userspace on the way (KVM_EXIT_HYPERV_SYNIC) and are resumed.
+ * exit to userspace on the way (KVM_EXIT_HYPERV_SYNIC) and are resumed,
+ * and reads of VSM_INS_PORT are answered.
  */
 static inline u64 vsm_run_to_ucall(struct kvm_vcpu *vcpu)
 {
@@ -150,8 +167,9 @@ static inline u64 vsm_run_to_ucall(struct kvm_vcpu *vcpu)
 
 	do {
 		vcpu_run(vcpu);
-	} while (vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
-		 vcpu->run->hyperv.type == KVM_EXIT_HYPERV_SYNIC);
+	} while ((vcpu->run->exit_reason == KVM_EXIT_HYPERV &&
+		  vcpu->run->hyperv.type == KVM_EXIT_HYPERV_SYNIC) ||
+		 vsm_ins_exit(vcpu));
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:

@@ -9,9 +9,11 @@
  * assist page and in SINT0's message slot; VTL1 checks every field, grants
  * access with HvModifyVtlProtectionMask and returns, and VTL0's retried
  * access succeeds with its registers intact. Allowed accesses take no
- * intercept. Without a VP assist page, VTL1 still takes the intercept,
- * with the message in the SynIC slot only. With VTL1's SynIC disabled, a
- * denied access exits to userspace with KVM_EXIT_MEMORY_FAULT instead.
+ * intercept. A write by an instruction KVM emulates (rep insb) takes the
+ * same intercept, and completes when run again. Without a VP assist page,
+ * VTL1 still takes the intercept, with the message in the SynIC slot only.
+ * With VTL1's SynIC disabled, a denied access exits to userspace with
+ * KVM_EXIT_MEMORY_FAULT instead.
  *
  * Each VTL has its own SynIC and synthetic timers: VTL1 arms a one-shot
  * timer and returns, VTL0 spins with interrupts disabled, and the timer's
@@ -25,8 +27,9 @@
  * (AutoReset, AutoEoi): a self IPI VTL0 left pending stays in VTL0's APIC
  * while VTL1 runs, VTL1 gets the VINA interrupt instead, with VinaAsserted
  * set, and VTL0 takes its IPI once back; the next entry to VTL1 clears
- * VinaAsserted. An INIT from a device to a VP whose VTL1 is enabled is
- * dropped.
+ * VinaAsserted. With each VTL made active by KVM_SET_VSM_STATE, the
+ * APIC and timer registers read back per VTL. An INIT from a device to a
+ * VP whose VTL1 is enabled is dropped.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -76,7 +79,7 @@
 enum { OP_READ, OP_WRITE, OP_EXEC };
 enum {
 	CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER, CMD_APIC_TIMER,
-	CMD_VINA
+	CMD_VINA, CMD_READ_ONLY
 };
 
 struct msg {
@@ -135,6 +138,15 @@ static __attribute__((naked)) u64 vtl0_read(u64 *p)
 static __attribute__((naked)) void vtl0_write(u64 *p)
 {
 	asm volatile("movq $0x5a, (%rdi)\n\t"	/* 48 c7 07 5a 00 00 00 */
+		     "ret");
+}
+
+/* A one-byte string read from VSM_INS_PORT, which KVM emulates. */
+static __attribute__((naked)) void vtl0_ins(u8 *p)
+{
+	asm volatile("mov $0x1234, %dx\n\t"	/* 66 ba 34 12 */
+		     "mov $1, %ecx\n\t"	/* b9 01 00 00 00 */
+		     "rep insb\n\t"		/* f3 6c, at +9 */
 		     "ret");
 }
 
@@ -358,6 +370,9 @@ void vtl1_main(void)
 			wrmsr(HV_X64_MSR_STIMER0_COUNT,
 			      rdmsr(HV_X64_MSR_TIME_REF_COUNT) + TIMER_DELAY);
 		}
+		if (g.cmd[v] == CMD_READ_ONLY)
+			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v + 3) >> 12, M_R),
+					REPS(1));
 		if (g.cmd[v] == CMD_SYNIC_OFF) {
 			wrmsr(HV_X64_MSR_SCONTROL, 0);
 			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v) >> 12, 0),
@@ -392,6 +407,25 @@ static void touch(u64 v, int page, int op, bool intercept)
 		break;
 	}
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), before + intercept);
+}
+
+/*
+ * An instruction KVM emulates writes a page VTL1 left read-only: the same
+ * intercept as a faulting access, and the instruction, run again after
+ * VTL1 grants access, completes.
+ */
+static void ins(u64 v, int page)
+{
+	u8 *p = (u8 *)PAGE_GPA(page) + 16;
+	u64 before = READ_ONCE(g.intercepts[v]);
+
+	g.expect[v].access = OP_WRITE;
+	g.expect[v].gpa = (u64)p;
+	g.expect[v].rip = (u64)vtl0_ins + 9;
+	g.expect[v].len = 2;
+	vtl0_ins(p);
+	GUEST_ASSERT_EQ(READ_ONCE(*p), VSM_INS_BYTE);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), before + 1);
 }
 
 static void guest_code(void)
@@ -480,18 +514,23 @@ static void guest_code(void)
 	GUEST_ASSERT_EQ(READ_ONCE(g.vtl0_ipis[v]), 1);
 	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 2);
 
+	g.cmd[v] = CMD_READ_ONLY;
+	vsm_switch(entry(0), 0, &rcx);
+	ins(v, base + 3);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
+
 	/* VTL1 without a VP assist page still takes the intercept. */
 	g.cmd[v] = CMD_NO_ASSIST;
 	vsm_switch(entry(0), 0, &rcx);
 	touch(v, base + 1, OP_READ, true);
-	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 6);
 
 	/* VTL1's SynIC off: the next denied access goes to userspace. */
 	g.cmd[v] = CMD_SYNIC_OFF;
 	vsm_switch(entry(0), 0, &rcx);
 	GUEST_SYNC(2);
 	vtl0_read((u64 *)PAGE_GPA(base));
-	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
+	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 6);
 	GUEST_DONE();
 }
 
@@ -522,15 +561,17 @@ static void *run_vp(void *arg)
 }
 
 /*
- * Each VTL's APIC, through KVM_SET_VSM_STATE and KVM_GET_LAPIC: VTL1's
- * has its timer vector in LVTT, VTL0's does not. An INIT from a device is
- * dropped: the VP's VTL1 is enabled.
+ * Each VTL's APIC and synthetic timers, through KVM_SET_VSM_STATE, then
+ * KVM_GET_LAPIC and KVM_GET_MSRS as a VMM saving them would: VTL1's have
+ * its timer vector in LVTT and its SINT in STIMER0_CONFIG, VTL0's do not.
+ * An INIT from a device is dropped: the VP's VTL1 is enabled.
  */
 static void test_apic_per_vtl(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_state st = {};
 	struct kvm_lapic_state l0, l1;
 	struct kvm_mp_state mp;
+	u64 t0, t1;
 	struct kvm_msi msi = {
 		.address_lo = 0xfee00000 | vcpu->id << 12,
 		.data = APIC_DM_INIT | APIC_INT_ASSERT,
@@ -541,11 +582,15 @@ static void test_apic_per_vtl(struct kvm_vcpu *vcpu)
 		    "VP %u: active VTL %u, enabled 0x%x", vcpu->id,
 		    st.active_vtl, st.enabled_vtls);
 	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &l0);
+	t0 = vcpu_get_msr(vcpu, HV_X64_MSR_STIMER0_CONFIG);
 	st.active_vtl = 1;
 	vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &st);
 	vcpu_ioctl(vcpu, KVM_GET_LAPIC, &l1);
+	t1 = vcpu_get_msr(vcpu, HV_X64_MSR_STIMER0_CONFIG);
 	st.active_vtl = 0;
 	vcpu_ioctl(vcpu, KVM_SET_VSM_STATE, &st);
+	TEST_ASSERT(t1 == STIMER_SINT(TIMER_SINT) && t0 == 0,
+		    "STIMER0_CONFIG: VTL0 0x%lx, VTL1 0x%lx", t0, t1);
 	TEST_ASSERT((*(u32 *)&l1.regs[APIC_LVTT] & 0xff) == APIC_TIMER_VECTOR &&
 		    (*(u32 *)&l0.regs[APIC_LVTT] & 0xff) != APIC_TIMER_VECTOR,
 		    "LVTT: VTL0 0x%x, VTL1 0x%x", *(u32 *)&l0.regs[APIC_LVTT],
@@ -611,8 +656,8 @@ int main(void)
 		pthread_join(threads[i], NULL);
 
 	sync_global_from_guest(vm, g);
-	TEST_ASSERT(g.intercepts[0] == 5 && g.intercepts[1] == 5,
-		    "intercepts: VP 0 %lu, VP 1 %lu, want 5 each",
+	TEST_ASSERT(g.intercepts[0] == 6 && g.intercepts[1] == 6,
+		    "intercepts: VP 0 %lu, VP 1 %lu, want 6 each",
 		    g.intercepts[0], g.intercepts[1]);
 	for (i = 0; i < 2; i++)
 		TEST_ASSERT(g.wakes[i] == 2 && g.timer_irqs[i] == 1 &&
@@ -621,7 +666,7 @@ int main(void)
 			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu VINA, %lu VTL0 IPIs; want 2, 1, 1, 1, 1",
 			    i, g.wakes[i], g.timer_irqs[i], g.apic_timer_irqs[i],
 			    g.vinas[i], g.vtl0_ipis[i]);
-	ksft_test_result_pass("5 intercepts, 2 preemptions, 1 VINA per VP, 2 VPs at once\n");
+	ksft_test_result_pass("6 intercepts (1 emulated), 2 preemptions, 1 VINA per VP, 2 VPs\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
@@ -639,7 +684,7 @@ int main(void)
 	ksft_test_result_pass("SynIC off in VTL1: KVM_EXIT_MEMORY_FAULT; SynIC per VTL\n");
 
 	test_apic_per_vtl(vcpus[1]);
-	ksft_test_result_pass("APIC per VTL; INIT to VTL0 dropped with VTL1 enabled\n");
+	ksft_test_result_pass("APIC and timers per VTL; INIT to VTL0 dropped with VTL1 enabled\n");
 	kvm_vm_free(vm);
 	ksft_finished();
 }
