@@ -114,6 +114,10 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 				     struct kvm_lapic *src);
 bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic);
 bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector);
+struct kvm_lapic *__kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
+				       struct kvm_vcpu_hv_synic *synic);
+struct kvm_vcpu_hv_synic *kvm_vsm_synic_get(struct kvm *kvm, u32 vpidx,
+					    u32 vtl);
 int __kvm_vsm_timer_pending(struct kvm_vcpu *vcpu);
 void __kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu);
 bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
@@ -133,6 +137,15 @@ static inline struct kvm_lapic *kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 	if (likely(!vcpu->arch.vsm))
 		return vcpu->arch.apic;
 	return __kvm_vsm_irq_apic(vcpu, src);
+}
+
+/* The APIC that SynIC @synic of @vcpu interrupts: the one of its VTL. */
+static inline struct kvm_lapic *kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
+						   struct kvm_vcpu_hv_synic *synic)
+{
+	if (likely(!vcpu->arch.vsm))
+		return vcpu->arch.apic;
+	return __kvm_vsm_synic_apic(vcpu, synic);
 }
 
 /* Does @apic drop INIT and SIPI, its VP running a VTL above its own? */
@@ -232,6 +245,18 @@ static inline struct kvm_lapic *kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 						 struct kvm_lapic *src)
 {
 	return vcpu->arch.apic;
+}
+
+static inline struct kvm_lapic *kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
+						   struct kvm_vcpu_hv_synic *synic)
+{
+	return vcpu->arch.apic;
+}
+
+static inline struct kvm_vcpu_hv_synic *kvm_vsm_synic_get(struct kvm *kvm,
+							  u32 vpidx, u32 vtl)
+{
+	return NULL;
 }
 
 static inline bool kvm_vsm_apic_drops_init(struct kvm_lapic *apic,

@@ -250,8 +250,67 @@ static struct kvm_vcpu_hv *kvm_vsm_hv_active(struct kvm_vcpu *vcpu, u8 from)
 {
 	if (kvm_hv_vcpu_init(vcpu))
 		return NULL;
-	vcpu->arch.vsm->hv[from] = vcpu->arch.hyperv;
+	/* Before a switch publishes another VTL's (kvm_vsm_hv_of()). */
+	WRITE_ONCE(vcpu->arch.vsm->hv[from], vcpu->arch.hyperv);
 	return vcpu->arch.hyperv;
+}
+
+/*
+ * The Hyper-V state of VTL @vtl of @vcpu, from any thread. VTL0's is the
+ * vCPU's own until the vCPU first leaves VTL0, which records it in hv[0]
+ * before it publishes another VTL's state with release semantics.
+ */
+static struct kvm_vcpu_hv *kvm_vsm_hv_of(struct kvm_vcpu *vcpu, u32 vtl)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	struct kvm_vcpu_hv *hv = READ_ONCE(v->hv[vtl]);
+
+	if (!hv && !vtl) {
+		/* Pairs with kvm_vsm_hv_switch()'s release: hv[0] is set then. */
+		hv = smp_load_acquire(&vcpu->arch.hyperv);
+		if (READ_ONCE(v->hv[0]))
+			hv = READ_ONCE(v->hv[0]);
+	}
+	return hv;
+}
+
+/**
+ * kvm_vsm_synic_get - the SynIC of VTL @vtl of a VP, for a SINT route
+ * @kvm: the VM, with VSM enabled
+ * @vpidx: the VP index
+ * @vtl: the VTL, from bits 11-8 of the route's SINT
+ *
+ * Return: the SynIC if it is activated, else NULL.
+ */
+struct kvm_vcpu_hv_synic *kvm_vsm_synic_get(struct kvm *kvm, u32 vpidx,
+					    u32 vtl)
+{
+	struct kvm_vcpu *vcpu = kvm_hv_vcpu_by_vpidx(kvm, vpidx);
+	struct kvm_vcpu_hv *hv;
+
+	if (!vcpu || !vcpu->arch.vsm || vtl > kvm->arch.vsm_max_vtl)
+		return NULL;
+	hv = kvm_vsm_hv_of(vcpu, vtl);
+	return hv && hv->synic.active ? &hv->synic : NULL;
+}
+
+/**
+ * __kvm_vsm_synic_apic - the APIC a SynIC interrupts
+ * @vcpu: the vCPU, its VM with VSM enabled
+ * @synic: a SynIC of @vcpu
+ *
+ * Return: the APIC of @synic's VTL.
+ */
+struct kvm_lapic *__kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
+				       struct kvm_vcpu_hv_synic *synic)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl;
+
+	for (vtl = KVM_HV_VSM_NR_VTLS - 1; vtl > 0; vtl--)
+		if (v->hv[vtl] && &v->hv[vtl]->synic == synic)
+			break;
+	return v->apic[vtl] ?: vcpu->arch.apic;
 }
 
 /*

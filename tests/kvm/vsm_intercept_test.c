@@ -27,7 +27,9 @@
  * (AutoReset, AutoEoi): a self IPI VTL0 left pending stays in VTL0's APIC
  * while VTL1 runs, VTL1 gets the VINA interrupt instead, with VinaAsserted
  * set, and VTL0 takes its IPI once back; the next entry to VTL1 clears
- * VinaAsserted. With each VTL made active by KVM_SET_VSM_STATE, the
+ * VinaAsserted. A message userspace leaves in VTL1's message page and
+ * signals through a SINT route to VTL1's SynIC preempts VTL0 as a timer
+ * does. With each VTL made active by KVM_SET_VSM_STATE, the
  * APIC and timer registers read back per VTL. An INIT from a device to a
  * VP whose VTL1 is enabled is dropped.
  */
@@ -60,6 +62,11 @@
 #define VTL0_IPI_VECTOR		0xd1
 #define VINA_VECTOR		0xd2
 #define APIC_TIMER_NS		2000000
+/* A message userspace sends VTL1 through a SINT route to its SynIC. */
+#define MSG_SINT		3
+#define MSG_VECTOR		0xe1
+#define MSG_TYPE_USER		0x5a5a
+#define SINT_GSI		32
 #define REG_VINA		0x000d0005
 #define APIC_SELF_IPI		0x3f0
 #define APIC_ISR		0x100
@@ -79,7 +86,7 @@
 enum { OP_READ, OP_WRITE, OP_EXEC };
 enum {
 	CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER, CMD_APIC_TIMER,
-	CMD_VINA, CMD_READ_ONLY
+	CMD_VINA, CMD_READ_ONLY, CMD_SINT
 };
 
 struct msg {
@@ -123,6 +130,7 @@ static struct {
 	u64 apic_timer_irqs[2];
 	u64 vtl0_ipis[2];
 	u64 vinas[2];
+	u64 sint_msgs[2];
 	int cmd[2];
 	int no_assist[2];
 	u64 code_offsets;
@@ -250,6 +258,21 @@ static void vina_isr(struct ex_regs *regs)
 	g.vinas[v]++;
 }
 
+/* VTL1's SINT3: the message userspace left in its slot. */
+static void msg_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+	struct msg *slot = (struct msg *)(g.simp_gva[v] + MSG_SINT * 256);
+
+	GUEST_ASSERT(in_vtl1(v));
+	GUEST_ASSERT_EQ(slot->type, MSG_TYPE_USER);
+	GUEST_ASSERT_EQ(slot->sender, CANARY + v);
+	slot->type = 0;
+	wrmsr(HV_X64_MSR_EOM, 0);
+	g.sint_msgs[v]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
 static void set_own_reg(u64 v, u32 name, u64 val)
 {
 	u64 *in = (u64 *)g.in_gva[v];
@@ -277,6 +300,7 @@ void vtl1_main(void)
 	/* VTL1's own APIC starts in xAPIC mode, software-disabled. */
 	GUEST_ASSERT(!(rdmsr(MSR_IA32_APICBASE) & X2APIC_ENABLE));
 	x2apic_enable();
+	wrmsr(HV_X64_MSR_SINT0 + MSG_SINT, MSG_VECTOR);
 	set_own_reg(v, REG_VINA, VINA_ENABLED | VINA_AUTO_RESET | VINA_AUTO_EOI |
 		    VINA_VECTOR);
 	if (v == 0) {
@@ -313,7 +337,8 @@ void vtl1_main(void)
 		if (a->entry_reason == ENTRY_INTERRUPT) {
 			/* Preempted VTL0 for a timer: take its interrupt. */
 			u64 *irqs = g.cmd[v] == CMD_TIMER ? &g.timer_irqs[v] :
-					&g.apic_timer_irqs[v];
+				    g.cmd[v] == CMD_SINT ? &g.sint_msgs[v] :
+				    &g.apic_timer_irqs[v];
 
 			g.wakes[v]++;
 			GUEST_ASSERT_EQ(*irqs, 0);
@@ -519,6 +544,16 @@ static void guest_code(void)
 	ins(v, base + 3);
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 5);
 
+	/* Userspace's message to VTL1's SynIC preempts VTL0 too. */
+	g.cmd[v] = CMD_SINT;
+	GUEST_SYNC(3);
+	for (t0 = rdtsc(); !READ_ONCE(g.sint_msgs[v]) &&
+	     rdtsc() - t0 < 10000000000ULL;)
+		asm volatile("pause" : "+r"(canary));
+	GUEST_ASSERT_EQ(canary, CANARY + v);
+	GUEST_ASSERT_EQ(READ_ONCE(g.sint_msgs[v]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 3);
+
 	/* VTL1 without a VP assist page still takes the intercept. */
 	g.cmd[v] = CMD_NO_ASSIST;
 	vsm_switch(entry(0), 0, &rcx);
@@ -542,7 +577,17 @@ static void *run_vp(void *arg)
 		.address = PAGE_GPA(4 * vcpu->id), .size = PG, .vtl = 1,
 		.prot = M_RWX,
 	};
+	struct msg *slot = addr_gva2hva(vcpu->vm, g.simp_gva[vcpu->id] +
+					MSG_SINT * 256);
 	int r;
+
+	/* A message in VTL1's SINT3 slot, then the SINT route's interrupt. */
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpu), 3);
+	slot->sender = CANARY + vcpu->id;
+	slot->payload_size = 8;
+	WRITE_ONCE(slot->type, MSG_TYPE_USER);
+	kvm_irq_line(vcpu->vm, SINT_GSI + vcpu->id, 1);
+	kvm_irq_line(vcpu->vm, SINT_GSI + vcpu->id, 0);
 
 	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpu), 2);
 	do {
@@ -605,6 +650,7 @@ static void test_apic_per_vtl(struct kvm_vcpu *vcpu)
 
 int main(void)
 {
+	struct kvm_irq_routing *routes;
 	struct kvm_vcpu *vcpus[2];
 	pthread_t threads[2];
 	struct kvm_vsm_vtl_state s;
@@ -626,6 +672,7 @@ int main(void)
 	vm_install_exception_handler(vm, APIC_TIMER_VECTOR, apic_timer_isr);
 	vm_install_exception_handler(vm, VTL0_IPI_VECTOR, vtl0_ipi_isr);
 	vm_install_exception_handler(vm, VINA_VECTOR, vina_isr);
+	vm_install_exception_handler(vm, MSG_VECTOR, msg_isr);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
@@ -647,6 +694,23 @@ int main(void)
 	ksft_print_header();
 	ksft_set_plan(3);
 
+	/* Routes to SINT3 of each VP's VTL1. */
+	routes = calloc(1, sizeof(*routes) + 2 * sizeof(routes->entries[0]));
+	TEST_ASSERT(routes, "out of memory");
+	routes->nr = 2;
+	for (i = 0; i < 2; i++)
+		routes->entries[i] = (struct kvm_irq_routing_entry){
+			.gsi = SINT_GSI + i,
+			.type = KVM_IRQ_ROUTING_HV_SINT,
+			.u.hv_sint = {
+				.vcpu = i,
+				.sint = MSG_SINT |
+					1 << KVM_IRQ_ROUTING_HV_SINT_VTL_SHIFT,
+			},
+		};
+	vm_ioctl(vm, KVM_SET_GSI_ROUTING, routes);
+	free(routes);
+
 	/* VP 0 enables VTL1 and sets it up, VP 1's VTL1 too; then both. */
 	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 1);
 	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[1]), 1);
@@ -660,13 +724,13 @@ int main(void)
 		    "intercepts: VP 0 %lu, VP 1 %lu, want 6 each",
 		    g.intercepts[0], g.intercepts[1]);
 	for (i = 0; i < 2; i++)
-		TEST_ASSERT(g.wakes[i] == 2 && g.timer_irqs[i] == 1 &&
-			    g.apic_timer_irqs[i] == 1 && g.vinas[i] == 1 &&
-			    g.vtl0_ipis[i] == 1,
-			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu VINA, %lu VTL0 IPIs; want 2, 1, 1, 1, 1",
+		TEST_ASSERT(g.wakes[i] == 3 && g.timer_irqs[i] == 1 &&
+			    g.apic_timer_irqs[i] == 1 && g.sint_msgs[i] == 1 &&
+			    g.vinas[i] == 1 && g.vtl0_ipis[i] == 1,
+			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu messages, %lu VINA, %lu VTL0 IPIs; want 3, 1, 1, 1, 1, 1",
 			    i, g.wakes[i], g.timer_irqs[i], g.apic_timer_irqs[i],
-			    g.vinas[i], g.vtl0_ipis[i]);
-	ksft_test_result_pass("6 intercepts (1 emulated), 2 preemptions, 1 VINA per VP, 2 VPs\n");
+			    g.sint_msgs[i], g.vinas[i], g.vtl0_ipis[i]);
+	ksft_test_result_pass("6 intercepts (1 emulated), 3 preemptions, 1 VINA per VP, 2 VPs\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
