@@ -453,9 +453,25 @@ static void ins(u64 v, int page)
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), before + 1);
 }
 
+/*
+ * Spin with interrupts disabled until VTL1, preempting VTL0, counted its
+ * interrupt in @count, the @wakes-th preemption; the loop's registers
+ * survive. A 2 ms timer at most: give up after some 10^10 TSC cycles.
+ */
+static void spin_until(u64 v, u64 *count, u64 wakes)
+{
+	u64 canary = CANARY + v, t0;
+
+	for (t0 = rdtsc(); !READ_ONCE(*count) && rdtsc() - t0 < 10000000000ULL;)
+		asm volatile("pause" : "+r"(canary));
+	GUEST_ASSERT_EQ(canary, CANARY + v);
+	GUEST_ASSERT_EQ(READ_ONCE(*count), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), wakes);
+}
+
 static void guest_code(void)
 {
-	u64 v = vp(), rcx, *in, canary, t0;
+	u64 v = vp(), rcx, *in;
 	int base = 4 * v;
 
 	x2apic_enable();
@@ -506,25 +522,13 @@ static void guest_code(void)
 	 */
 	g.cmd[v] = CMD_TIMER;
 	vsm_switch(entry(0), 0, &rcx);
-	canary = CANARY + v;
-	/* A 2 ms timer; give up after some 10^10 TSC cycles. */
-	for (t0 = rdtsc(); !READ_ONCE(g.timer_irqs[v]) &&
-	     rdtsc() - t0 < 10000000000ULL;)
-		asm volatile("pause" : "+r"(canary));
-	GUEST_ASSERT_EQ(canary, CANARY + v);
-	GUEST_ASSERT_EQ(READ_ONCE(g.timer_irqs[v]), 1);
-	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 1);
+	spin_until(v, &g.timer_irqs[v], 1);
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 4);
 
 	/* So does an interrupt of VTL1's local APIC. */
 	g.cmd[v] = CMD_APIC_TIMER;
 	vsm_switch(entry(0), 0, &rcx);
-	for (t0 = rdtsc(); !READ_ONCE(g.apic_timer_irqs[v]) &&
-	     rdtsc() - t0 < 10000000000ULL;)
-		asm volatile("pause" : "+r"(canary));
-	GUEST_ASSERT_EQ(canary, CANARY + v);
-	GUEST_ASSERT_EQ(READ_ONCE(g.apic_timer_irqs[v]), 1);
-	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 2);
+	spin_until(v, &g.apic_timer_irqs[v], 2);
 
 	/*
 	 * VTL0's interrupt waits in VTL0's APIC while VTL1 runs, which gets
@@ -547,12 +551,7 @@ static void guest_code(void)
 	/* Userspace's message to VTL1's SynIC preempts VTL0 too. */
 	g.cmd[v] = CMD_SINT;
 	GUEST_SYNC(3);
-	for (t0 = rdtsc(); !READ_ONCE(g.sint_msgs[v]) &&
-	     rdtsc() - t0 < 10000000000ULL;)
-		asm volatile("pause" : "+r"(canary));
-	GUEST_ASSERT_EQ(canary, CANARY + v);
-	GUEST_ASSERT_EQ(READ_ONCE(g.sint_msgs[v]), 1);
-	GUEST_ASSERT_EQ(READ_ONCE(g.wakes[v]), 3);
+	spin_until(v, &g.sint_msgs[v], 3);
 
 	/* VTL1 without a VP assist page still takes the intercept. */
 	g.cmd[v] = CMD_NO_ASSIST;
