@@ -167,6 +167,25 @@ bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 	       (kvm_vsm_prot(vcpu, gpa_to_gfn(gpa)) & need) == need;
 }
 
+/*
+ * A denied access (it needs the protections in @need) of a vCPU at VTL v
+ * goes to the lowest VTL above v whose layer denies it, as a secure
+ * intercept, if that VTL can receive one.
+ */
+static bool kvm_vsm_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need,
+			      u8 access)
+{
+	struct kvm *kvm = vcpu->kvm;
+	gfn_t gfn = gpa_to_gfn(gpa);
+	u8 n;
+
+	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
+		if ((kvm_vtl_layer_get(&kvm->vtl_layers.layer[n], gfn) & need) !=
+		    need)
+			return kvm_hv_vsm_queue_intercept(vcpu, gpa, access, n);
+	return false;
+}
+
 /**
  * kvm_vsm_emulated_access - may the instruction emulator make this access?
  * @vcpu: the vCPU, emulating an instruction of its active VTL
@@ -184,59 +203,24 @@ bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 {
 	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
-	struct kvm *kvm = vcpu->kvm;
-	gfn_t gfn = gpa_to_gfn(gpa);
-	u8 n;
 
 	if (kvm_vsm_gpa_allowed(vcpu, gpa, write))
 		return X86EMUL_CONTINUE;
-	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
-		if ((kvm_vtl_layer_get(&kvm->vtl_layers.layer[n], gfn) & need) !=
-		    need)
-			break;
-	if (n <= kvm->arch.vsm_max_vtl &&
-	    kvm_hv_vsm_queue_intercept(vcpu, gpa,
-				       write ? HV_INTERCEPT_ACCESS_WRITE :
-					       HV_INTERCEPT_ACCESS_READ, n))
+	if (kvm_vsm_intercept(vcpu, gpa, need,
+			      write ? HV_INTERCEPT_ACCESS_WRITE :
+				      HV_INTERCEPT_ACCESS_READ))
 		return X86EMUL_INTERCEPTED;
 	return X86EMUL_UNHANDLEABLE;
 }
 
-/* Does protection @prot deny the access of @fault? */
-static bool kvm_vsm_denies(u8 prot, struct kvm_page_fault *fault)
-{
-	/* Without MBEC, kernel-execute governs both modes. */
-	return !(prot & KVM_VTL_PROT_R) ||
-	       (fault->write && !(prot & KVM_VTL_PROT_W)) ||
-	       (fault->exec && !(prot & KVM_VTL_PROT_KX));
-}
-
 /*
- * A denied access of a vCPU at VTL v goes to the lowest VTL above v whose
- * layer denies it, as a secure intercept, if that VTL can receive one.
+ * The protections the access of @fault needs. Without MBEC, kernel-execute
+ * governs both modes.
  */
-static bool kvm_vsm_intercept(struct kvm_vcpu *vcpu,
-			      struct kvm_page_fault *fault)
+static u8 kvm_vsm_fault_need(struct kvm_page_fault *fault)
 {
-	struct kvm *kvm = vcpu->kvm;
-	u8 n, access;
-
-	if (fault->prefetch || is_guest_mode(vcpu))
-		return false;
-	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
-		if (kvm_vsm_denies(kvm_vtl_layer_get(&kvm->vtl_layers.layer[n],
-						     fault->gfn), fault))
-			break;
-	if (n > kvm->arch.vsm_max_vtl)
-		return false;
-
-	if (fault->exec)
-		access = HV_INTERCEPT_ACCESS_EXECUTE;
-	else if (fault->write)
-		access = HV_INTERCEPT_ACCESS_WRITE;
-	else
-		access = HV_INTERCEPT_ACCESS_READ;
-	return kvm_hv_vsm_queue_intercept(vcpu, fault->addr, access, n);
+	return KVM_VTL_PROT_R | (fault->write ? KVM_VTL_PROT_W : 0) |
+	       (fault->exec ? KVM_VTL_PROT_KX : 0);
 }
 
 /**
@@ -257,21 +241,27 @@ static bool kvm_vsm_intercept(struct kvm_vcpu *vcpu,
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	u8 prot = kvm_vsm_prot(vcpu, fault->gfn);
+	u8 need = kvm_vsm_fault_need(fault), hv_access;
 	u64 access;
 
 	fault->vtl_deny = 0;
 	if (prot == KVM_VTL_PROT_ALL)
 		return RET_PF_CONTINUE;
 
-	if (kvm_vsm_denies(prot, fault)) {
-		if (kvm_vsm_intercept(vcpu, fault))
-			return RET_PF_RETRY;
-		if (fault->exec)
+	if ((prot & need) != need) {
+		if (fault->exec) {
+			hv_access = HV_INTERCEPT_ACCESS_EXECUTE;
 			access = KVM_MEMORY_EXIT_FLAG_EXEC;
-		else if (fault->write)
+		} else if (fault->write) {
+			hv_access = HV_INTERCEPT_ACCESS_WRITE;
 			access = KVM_MEMORY_EXIT_FLAG_WRITE;
-		else
+		} else {
+			hv_access = HV_INTERCEPT_ACCESS_READ;
 			access = KVM_MEMORY_EXIT_FLAG_READ;
+		}
+		if (!fault->prefetch && !is_guest_mode(vcpu) &&
+		    kvm_vsm_intercept(vcpu, fault->addr, need, hv_access))
+			return RET_PF_RETRY;
 		kvm_prepare_memory_fault_exit(vcpu, gfn_to_gpa(fault->gfn),
 					      PAGE_SIZE, fault->write,
 					      fault->exec, fault->is_private);

@@ -1438,22 +1438,27 @@ static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Would VINA notify the active VTL now: it enabled VINA, its notification
- * is not asserted as far as KVM knows, and a lower VTL's APIC has an
+ * Has the active VTL asked for VINA, with a lower VTL's APIC holding an
  * interrupt ready for delivery?
  */
-static bool kvm_vsm_vina_due(struct kvm_vcpu *vcpu)
+static bool kvm_vsm_vina_wanted(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	u8 vtl = vcpu->arch.vtl, i;
 
-	if (!vtl || !(v->vina[vtl] & HV_VSM_VINA_ENABLED) ||
-	    v->vina_asserted[vtl])
+	if (!vtl || !(v->vina[vtl] & HV_VSM_VINA_ENABLED))
 		return false;
 	for (i = 0; i < vtl; i++)
 		if (v->apic[i] && kvm_apic_pending_vector(v->apic[i]) >= 0)
 			return true;
 	return false;
+}
+
+/* ... and is the notification not asserted, as far as KVM knows? */
+static bool kvm_vsm_vina_due(struct kvm_vcpu *vcpu)
+{
+	return kvm_vsm_vina_wanted(vcpu) &&
+	       !vcpu->arch.vsm->vina_asserted[vcpu->arch.vtl];
 }
 
 /*
@@ -1473,28 +1478,22 @@ static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
 		.level = 1,	/* edge-triggered: trig_mode 0 */
 	};
 
-	/* The guest may have cleared VinaAsserted since KVM set it. */
-	if (v->vina_asserted[vtl] && (v->vina[vtl] & HV_VSM_VINA_ENABLED) &&
-	    gpa != INVALID_GPA &&
-	    !kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
-				 &status, 1) &&
-	    !(status & HV_VINA_STATUS_ASSERTED))
-		v->vina_asserted[vtl] = false;
-	if (!kvm_vsm_vina_due(vcpu))
+	if (!kvm_vsm_vina_wanted(vcpu))
 		return;
+	/* The VP assist page has the state; the guest clears it there. */
 	if (gpa != INVALID_GPA) {
 		if (kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
 					&status, 1))
 			return;
-		if (status & HV_VINA_STATUS_ASSERTED) {
-			v->vina_asserted[vtl] = true;
-			return;
-		}
-		status |= HV_VINA_STATUS_ASSERTED;
-		if (kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
-					 &status, 1))
-			return;
+		v->vina_asserted[vtl] = status & HV_VINA_STATUS_ASSERTED;
 	}
+	if (v->vina_asserted[vtl])
+		return;
+	status |= HV_VINA_STATUS_ASSERTED;
+	if (gpa != INVALID_GPA &&
+	    kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
+				 &status, 1))
+		return;
 	v->vina_asserted[vtl] = true;
 	v->vinas++;
 	kvm_apic_set_irq_from(vcpu, vcpu->arch.apic, &irq, NULL);
