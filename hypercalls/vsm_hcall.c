@@ -1417,6 +1417,17 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * Does the APIC of VTL @vtl, not the active one, have an interrupt to
+ * deliver? Its own IA32_APIC_BASE says whether it is enabled.
+ */
+static bool kvm_vsm_apic_pending(struct kvm_vcpu_vsm *v, int vtl)
+{
+	return v->apic[vtl] &&
+	       (v->apic_base[vtl] & MSR_IA32_APICBASE_ENABLE) &&
+	       kvm_apic_pending_vector(v->apic[vtl]) >= 0;
+}
+
+/*
  * The highest VTL above the active one with a timer due or an interrupt
  * its APIC would deliver now (whatever the active VTL's RFLAGS.IF), or -1.
  */
@@ -1431,8 +1442,7 @@ static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
 		if ((v->vtls & BIT(vtl)) &&
 		    (!bitmap_empty(v->hv[vtl]->stimer_pending_bitmap,
 				   HV_SYNIC_STIMER_COUNT) ||
-		     (v->apic[vtl] &&
-		      kvm_apic_pending_vector(v->apic[vtl]) >= 0)))
+		     kvm_vsm_apic_pending(v, vtl)))
 			return vtl;
 	return -1;
 }
@@ -1449,7 +1459,7 @@ static bool kvm_vsm_vina_wanted(struct kvm_vcpu *vcpu)
 	if (!vtl || !(v->vina[vtl] & HV_VSM_VINA_ENABLED))
 		return false;
 	for (i = 0; i < vtl; i++)
-		if (v->apic[i] && kvm_apic_pending_vector(v->apic[i]) >= 0)
+		if (kvm_vsm_apic_pending(v, i))
 			return true;
 	return false;
 }
