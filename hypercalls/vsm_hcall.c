@@ -1006,6 +1006,12 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
 	return msr & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK;
 }
 
+/* The VP assist page of the active VTL, or INVALID_GPA. */
+static gpa_t kvm_vsm_active_assist(struct kvm_vcpu *vcpu)
+{
+	return kvm_vsm_assist_gpa(to_hv_vcpu(vcpu)->hv_vapic);
+}
+
 /*
  * Tell the VTL just entered why, in its VP assist page if it has one:
  * vtl_entry_reason and, for an intercept, @msg in intercept_message.
@@ -1013,8 +1019,7 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
 static void kvm_vsm_entry_reason(struct kvm_vcpu *vcpu, u32 reason,
 				 const struct hv_message *msg)
 {
-	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
-	gpa_t gpa = kvm_vsm_assist_gpa(v->state[vcpu->arch.vtl].vp_assist);
+	gpa_t gpa = kvm_vsm_active_assist(vcpu);
 
 	if (gpa == INVALID_GPA)
 		return;
@@ -1034,12 +1039,6 @@ static bool kvm_vsm_can_enter(struct kvm_vcpu *vcpu, u8 to)
 {
 	return !is_smm(vcpu) && !is_guest_mode(vcpu) &&
 	       kvm_vsm_state_valid(vcpu, &vcpu->arch.vsm->state[to]);
-}
-
-/* The VP assist page of the active VTL, or INVALID_GPA. */
-static gpa_t kvm_vsm_active_assist(struct kvm_vcpu *vcpu)
-{
-	return kvm_vsm_assist_gpa(to_hv_vcpu(vcpu)->hv_vapic);
 }
 
 /* VINA's auto-reset on entry to VTL @vtl, now the active one. */
@@ -1124,16 +1123,12 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 		return 1;
 	}
 	if (!call && !(input & HV_VSM_VTL_RETURN_FAST)) {
-		u64 msr;
-
-		if (!__kvm_get_msr(vcpu, HV_X64_MSR_VP_ASSIST_PAGE, &msr, true)) {
-			gpa = kvm_vsm_assist_gpa(msr);
-			restore = gpa != INVALID_GPA &&
-				  !kvm_vcpu_read_guest(vcpu, gpa +
-					offsetof(struct hv_vp_assist_page,
-						 vtl_ret_x64rax),
-					ret, sizeof(ret));
-		}
+		gpa = kvm_vsm_active_assist(vcpu);
+		restore = gpa != INVALID_GPA &&
+			  !kvm_vcpu_read_guest(vcpu, gpa +
+				offsetof(struct hv_vp_assist_page,
+					 vtl_ret_x64rax),
+				ret, sizeof(ret));
 	}
 
 	/*
@@ -1513,10 +1508,12 @@ static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
  * kvm_hv_vsm_wake_pending - whether a higher VTL's interrupt is due
  * @vcpu: the vCPU, on its own thread
  *
- * Makes a halted lower VTL runnable, so that kvm_hv_vsm_wake() can switch.
+ * Makes a halted VTL runnable, so that kvm_hv_vsm_wake() can switch or
+ * notify it.
  *
- * Return: true if a timer of a VTL above the active one expired and the
- * vCPU can enter that VTL.
+ * Return: true if a VTL above the active one has a timer due or an APIC
+ * interrupt to deliver and the vCPU can enter it, or if the active VTL's
+ * VINA notification is due.
  */
 bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 {
