@@ -14,7 +14,7 @@ RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
 	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
-	bisect-build
+	bisect-build rebase
 
 all: kernel vmm
 
@@ -27,6 +27,7 @@ help:
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
+	@echo "make rebase VERSION=V   move the series and kernel/base onto Debian version V"
 	@echo "make bisect-build build each patch of the series in turn (bzImage, its selftests)"
 	@echo "make bench        VTL protection microbenchmarks: in KVM, through the VMM, memslot churn (JSON, PNG)"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
@@ -72,9 +73,11 @@ vmm: headers
 
 check-unit: deps-unit
 	@$(TOP)/kernel/tree.sh prepare
-	@echo "==> unit: tests/unit (store model test, ASan build, libFuzzer; rig report)"
+	@echo "==> unit: tests/unit (store model test, ASan build, libFuzzer; rig report, pins, VM runner)"
 	@$(MAKE) -s -C tests/unit check KSRC=$(KTREE)
 	@$(TOP)/tests/unit/rig_report_test.sh
+	@$(TOP)/tests/unit/pin_test.sh
+	@$(TOP)/tests/unit/job_check_test.sh
 
 bench-store: deps-unit
 	@$(RIG)/deps.sh bench
@@ -86,6 +89,7 @@ check-kvm: selftests
 
 # The unit tier runs first: it takes seconds and needs no kernel build.
 check: deps
+	@$(RIG)/deps.sh news
 	@$(MAKE) -s check-unit
 	@$(MAKE) -s check-kvm
 
@@ -123,6 +127,10 @@ series:
 
 tree-reset:
 	@$(TOP)/kernel/tree.sh reset
+
+# Move the kernel base: Documentation/rig.rst, "Moving a pinned base".
+rebase: deps
+	@$(TOP)/kernel/tree.sh rebase "$(VERSION)"
 
 clean:
 	rm -rf $(BUILD)/selftests-* $(BUILD)/initramfs-* $(BUILD)/vmm $(BUILD)/unit $(BUILD)/bench $(BUILD)/logs

@@ -1,25 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The kernel tree of the rig: Debian's linux-source-6.12 in a git repository
-# (tag vsm-base) with kernel/series applied as commits and our own files
-# (kernel/placement) linked in.
+# The kernel tree of the rig: the Debian kernel source that kernel/base
+# pins, in a git repository (tag vsm-base), with kernel/series applied as
+# commits and our own files (kernel/placement) linked in.
 #
 #   tree.sh prepare   extract if needed, apply the series, place our files
 #   tree.sh build     configure (KCONFIG=normal|debug) and build bzImage
 #   tree.sh headers   install the uAPI headers for the selftests
 #   tree.sh series    export the tree's commits to kernel/patches + kernel/series
 #   tree.sh reset     drop the tree's commits and changes, re-apply kernel/
+#   tree.sh rebase V  move the series onto Debian version V of the source
+#                     package and the pin with it (Documentation/rig.rst)
 set -eu
 . "$(dirname "$0")/../tests/rig/lib.sh"
+. "$TOP/tests/rig/pin.sh"
 
 KDIR=$TOP/kernel
+pin_read "$KDIR/base"
+SRC_PKG=$PIN_PKG
+SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
 STAMP_SRC=$KTREE/.git/vsm-source
 STAMP_APPLIED=$KTREE/.git/vsm-applied
 GIT="git -C $KTREE -c user.name=vsm-rig -c user.email=vsm-rig@localhost"
 
-src_version() {
-	dpkg-query -W -f='${Version}' $SRC_PKG 2>/dev/null ||
-		die "$SRC_PKG is not installed (make deps installs it)"
+# The installed source package must be the pinned one: make deps installs it.
+src_check() {
+	local have
+	have=$(pin_installed "$SRC_PKG")
+	[ "$have" = "$PIN_VER" ] ||
+		die "$SRC_PKG is ${have:-not installed}${have:+ installed}, but $PIN_FILE pins $PIN_VER: 'make deps' installs the pinned version"
 }
 
 series_patches() {
@@ -43,15 +52,8 @@ extract() {
 	mkdir -p "$KTREE"
 	tar -xf "$SRC_TARBALL" -C "$KTREE" --strip-components=1 ||
 		die "cannot extract $SRC_TARBALL"
-	# Debian's .gitignore ends by ignoring every top-level entry (its
-	# packaging repository holds only debian/): drop that block, so that
-	# the tree behaves like an upstream checkout. Patches never touch it.
-	sed -i '/^# Debian packaging: ignore everything/,$d' "$KTREE/.gitignore"
-	sed -i '${/^#$/d}' "$KTREE/.gitignore"
 	git -C "$KTREE" init -q
-	$GIT add -f -A
-	$GIT commit -q -m "Debian $SRC_PKG $ver (Linux $(kversion))" \
-		-m "With the Debian packaging block of .gitignore removed."
+	$GIT reset -q "$(commit_source "$ver" "$KTREE")"
 	$GIT tag vsm-base
 	# Files we place into the tree are never part of the series.
 	entries "$KDIR/placement" |
@@ -63,7 +65,7 @@ extract() {
 }
 
 kversion() {
-	make -s -C "$KTREE" kernelversion 2>/dev/null
+	make -s -C "${1:-$KTREE}" kernelversion 2>/dev/null
 }
 
 apply_series() {
@@ -100,10 +102,13 @@ place() {
 }
 
 cmd_prepare() {
-	local ver hash head applied_hash applied_head
-	ver=$(src_version)
-	if [ ! -d "$KTREE/.git" ] || [ "$(cat "$STAMP_SRC" 2>/dev/null)" != "$ver" ]; then
+	local ver=$PIN_VER hash head applied_hash applied_head verdict
+	verdict=$(pin_tree "$KTREE" "$STAMP_SRC" "$STAMP_APPLIED" kversion) || exit 1
+	if [ "$verdict" = extract ]; then
+		src_check
 		extract "$ver"
+		[ "$(kversion)" = "$PIN_UP" ] ||
+			die "$SRC_PKG $ver carries Linux $(kversion), but $PIN_FILE says $PIN_UP: correct the pin's UPSTREAM field"
 	fi
 	echo "    kernel source: Debian $SRC_PKG $ver, Linux $(kversion)"
 	hash=$(series_hash)
@@ -181,12 +186,80 @@ cmd_series() {
 		-o "$KDIR/patches" vsm-base..HEAD
 	{
 		echo "# SPDX-License-Identifier: GPL-2.0"
-		echo "# Our KVM series against Debian $SRC_PKG $(cat "$STAMP_SRC"), in order."
+		echo "# Our KVM series against Debian $SRC_PKG $PIN_VER (kernel/base), in order."
 		(cd "$KDIR/patches" && ls -1 -- *.patch 2>/dev/null) || true
 	} >"$KDIR/series"
 	n=$(series_patches | wc -l)
 	echo "$(series_hash) $($GIT rev-parse HEAD)" >"$STAMP_APPLIED"
 	echo "exported $n patches to kernel/patches, order in kernel/series"
+}
+
+# Commit the Debian source of version $1, unpacked in $2, on top of the
+# commit $3 (none: a root commit), without touching the tree's work tree.
+# Prints the new commit.
+commit_source() {
+	local ver=$1 dir=$2 parent=${3:-} idx=$KTREE/.git/vsm-source-index tree
+	# Unpacked in the tree itself: its own index, left filled.
+	[ "$dir" != "$KTREE" ] || idx=$KTREE/.git/index
+	# Debian's .gitignore ends by ignoring every top-level entry (its
+	# packaging repository holds only debian/): drop that block, so that
+	# the tree behaves like an upstream checkout. Patches never touch it.
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$dir/.gitignore"
+	sed -i '${/^#$/d}' "$dir/.gitignore"
+	[ "$dir" = "$KTREE" ] || rm -f "$idx"
+	GIT_INDEX_FILE=$idx $GIT --work-tree="$dir" add -f -A
+	tree=$(GIT_INDEX_FILE=$idx $GIT write-tree)
+	[ "$dir" = "$KTREE" ] || rm -f "$idx"
+	$GIT commit-tree "$tree" ${parent:+-p "$parent"} \
+		-m "Debian $SRC_PKG $ver (Linux $(kversion "$dir"))" \
+		-m "With the Debian packaging block of .gitignore removed."
+}
+
+# tree.sh rebase VERSION: move the series from the pinned version of the
+# source package onto VERSION, and the pin with it. On a conflict it stops;
+# resolve it in build/linux, 'git rebase --continue' there, and run it
+# again with the same VERSION to finish.
+cmd_rebase() {
+	local to=${1:-} state=$KTREE/.git/vsm-rebase base="" up deb tmp n
+	[ -n "$to" ] || die "usage: make rebase VERSION=<a Debian version of $SRC_PKG>"
+	printf '%s' "$to" | grep -Eq "$PIN_DEB_RE" ||
+		die "'$to' is not a Debian version (like 6.12.118-1~deb12u1)"
+	if [ -f "$state" ]; then
+		read -r n base <"$state"
+		[ "$n" = "$to" ] ||
+			die "a rebase onto $n is under way in build/linux: finish it with 'make rebase VERSION=$n', or drop it with 'git -C build/linux rebase --abort; rm $state'"
+		[ ! -d "$KTREE/.git/rebase-merge" ] && [ ! -d "$KTREE/.git/rebase-apply" ] ||
+			die "the rebase onto $to is still under way: resolve the conflicts in build/linux, 'git -C build/linux rebase --continue', then 'make rebase VERSION=$to' again"
+	else
+		[ "$to" != "$PIN_VER" ] || die "$PIN_FILE already pins $SRC_PKG $to"
+		cmd_prepare
+		$GIT diff --quiet HEAD ||
+			die "build/linux has uncommitted changes: commit them and 'make series', or 'make tree-reset'"
+		pin_need "$SRC_PKG" "$to" "(make rebase VERSION)"
+		deb=$BUILD/debs
+		rm -rf "$deb" && mkdir -p "$deb/src"
+		step "rebase: fetching $SRC_PKG $to"
+		(cd "$deb" && run_logged "$LOGS/apt-download.log" apt-get download "$SRC_PKG=$to") ||
+			die "cannot download $SRC_PKG $to"
+		dpkg-deb --fsys-tarfile "$deb"/*.deb |
+			tar -xO "./usr/src/$SRC_PKG.tar.xz" |
+			tar -xJ -C "$deb/src" --strip-components=1 ||
+			die "cannot unpack the source of $SRC_PKG $to"
+		base=$(commit_source "$to" "$deb/src" vsm-base)
+		rm -rf "$deb"
+		echo "$to $base" >"$state"
+		n=$(series_patches | wc -l)
+		step "rebase: $n patches onto $SRC_PKG $to"
+		$GIT rebase -q --onto "$base" vsm-base >"$LOGS/rebase.log" 2>&1 ||
+			die "patch $($GIT rev-list --count "$base"..HEAD 2>/dev/null || echo ?)+1 of $n conflicts ($(grep -m1 CONFLICT "$LOGS/rebase.log" || echo "see $LOGS/rebase.log")): resolve it in build/linux, 'git -C build/linux rebase --continue', then 'make rebase VERSION=$to' again"
+	fi
+	up=$(kversion)
+	$GIT tag -f vsm-base "$base" >/dev/null
+	echo "$to" >"$STAMP_SRC"
+	pin_write "$KDIR/base" "$to" "$up"
+	rm -f "$state"
+	cmd_series
+	echo "rebased onto $SRC_PKG $to (Linux $up); $PIN_FILE moved. Next: make bisect-build, make check, make check KCONFIG=debug, then commit kernel/"
 }
 
 cmd_reset() {
@@ -204,5 +277,6 @@ build) cmd_build ;;
 headers) cmd_headers ;;
 series) cmd_series ;;
 reset) cmd_reset ;;
-*) die "usage: tree.sh prepare|config|build|headers|series|reset" ;;
+rebase) cmd_rebase "${2:-}" ;;
+*) die "usage: tree.sh prepare|config|build|headers|series|reset|rebase VERSION" ;;
 esac

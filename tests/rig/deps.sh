@@ -1,33 +1,54 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install what the rig needs through apt, only where something is missing.
+# Install what the rig needs through apt, only where something is missing,
+# and the Debian sources we build from at exactly their pinned versions.
 # Usage: deps.sh [kernel] [unit] [bench]  (default: all)
+#        deps.sh news   one line for each pin that Debian offers newer
 set -eu
 . "$(dirname "$0")/lib.sh"
+. "$TOP/tests/rig/pin.sh"
+
+# The pin files of the Debian sources, by group (tests/rig/pin.sh).
+KERNEL_PIN=$TOP/kernel/base
+
+if [ "${1:-}" = news ]; then
+	for f in $KERNEL_PIN; do pin_news "$f"; done
+	exit 0
+fi
 
 want=${*:-kernel unit bench}
 pkgs=""
+pins=""
 for w in $want; do
 	case $w in
-	kernel) pkgs="$pkgs linux-source-6.12 qemu-system-x86 busybox-static ccache gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils kmod python3 perl git rsync file" ;;
-	unit) pkgs="$pkgs gcc make clang libclang-rt-14-dev liburcu-dev xz-utils linux-source-6.12 git" ;;
+	kernel)
+		pkgs="$pkgs qemu-system-x86 busybox-static ccache gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils kmod python3 perl git rsync file"
+		pins="$pins $KERNEL_PIN" ;;
+	unit)
+		pkgs="$pkgs gcc make clang libclang-rt-14-dev liburcu-dev xz-utils git"
+		pins="$pins $KERNEL_PIN" ;;
 	bench) pkgs="$pkgs valgrind gnuplot-nox" ;;
 	*) die "deps.sh: unknown group '$w'" ;;
 	esac
 done
+
+# Read every pin first: a bad one stops before anything is installed.
+for f in $(printf '%s\n' $pins | sort -u); do pin_read "$f"; done
 
 missing=""
 for p in $(printf '%s\n' $pkgs | sort -u); do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
+	command -v apt-get >/dev/null || die "missing packages:$missing (and no apt-get to install them)"
+	[ "$(id -u)" = 0 ] || die "missing packages:$missing; run as root or install them: apt-get install$missing"
+	step "apt: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	run_logged "$LOGS/apt-update.log" apt-get update ||
+		die "apt-get update failed (no network?); missing:$missing"
+	run_logged "$LOGS/apt-install.log" apt-get install -y --no-install-recommends $missing ||
+		die "apt-get install failed for:$missing"
+fi
 
-command -v apt-get >/dev/null || die "missing packages:$missing (and no apt-get to install them)"
-[ "$(id -u)" = 0 ] || die "missing packages:$missing; run as root or install them: apt-get install$missing"
-step "apt: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-run_logged "$LOGS/apt-update.log" apt-get update ||
-	die "apt-get update failed (no network?); missing:$missing"
-run_logged "$LOGS/apt-install.log" apt-get install -y --no-install-recommends $missing ||
-	die "apt-get install failed for:$missing"
+for f in $(printf '%s\n' $pins | sort -u); do pin_ensure "$f"; done

@@ -7,8 +7,6 @@ KTREE=${KTREE:-$BUILD/linux}
 KCONFIG=${KCONFIG:-normal}
 KOUT=$KTREE/out-$KCONFIG
 LOGS=$BUILD/logs
-SRC_PKG=linux-source-6.12
-SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
 JOBS=${JOBS:-$(nproc)}
 
 # ccache keys are made path-independent, so a clone in another folder hits
