@@ -129,6 +129,8 @@ tree-reset:
 	@$(TOP)/kernel/tree.sh reset
 
 # Move the kernel base: Documentation/rig.rst, "Moving a pinned base".
+# VERSION is ours: the kernel's Makefile must not inherit it.
+MAKEOVERRIDES := $(filter-out VERSION=%,$(MAKEOVERRIDES))
 rebase: deps
 	@$(TOP)/kernel/tree.sh rebase "$(VERSION)"
 

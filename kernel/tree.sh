@@ -215,6 +215,15 @@ commit_source() {
 		-m "With the Debian packaging block of .gitignore removed."
 }
 
+# A rebase onto commit $1 stopped: name the patch (of $2) and its files.
+rebase_stopped() {
+	local done subj files
+	done=$($GIT rev-list --count "$1"..HEAD 2>/dev/null || echo 0)
+	subj=$($GIT log -1 --format=%s REBASE_HEAD 2>/dev/null || true)
+	files=$($GIT diff --name-only --diff-filter=U 2>/dev/null | tr '\n' ' ')
+	die "patch $((done + 1))/$2${subj:+ ($subj)} conflicts in ${files:-(see $LOGS/rebase.log) }: resolve it in build/linux, 'git -C build/linux rebase --continue', then 'make rebase VERSION=$3' again"
+}
+
 # tree.sh rebase VERSION: move the series from the pinned version of the
 # source package onto VERSION, and the pin with it. On a conflict it stops;
 # resolve it in build/linux, 'git rebase --continue' there, and run it
@@ -251,7 +260,7 @@ cmd_rebase() {
 		n=$(series_patches | wc -l)
 		step "rebase: $n patches onto $SRC_PKG $to"
 		$GIT rebase -q --onto "$base" vsm-base >"$LOGS/rebase.log" 2>&1 ||
-			die "patch $($GIT rev-list --count "$base"..HEAD 2>/dev/null || echo ?)+1 of $n conflicts ($(grep -m1 CONFLICT "$LOGS/rebase.log" || echo "see $LOGS/rebase.log")): resolve it in build/linux, 'git -C build/linux rebase --continue', then 'make rebase VERSION=$to' again"
+			rebase_stopped "$base" "$n" "$to"
 	fi
 	up=$(kversion)
 	$GIT tag -f vsm-base "$base" >/dev/null
