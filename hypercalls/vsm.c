@@ -161,10 +161,29 @@ static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
  */
 bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 {
+	return kvm_vsm_vtl_gpa_allowed(vcpu->kvm, vcpu->arch.vtl, gpa, write);
+}
+
+/**
+ * kvm_vsm_vtl_gpa_allowed - may KVM access @gpa on behalf of VTL @vtl?
+ * @kvm: the VM
+ * @vtl: the VTL KVM acts for, active on no vCPU maybe: the VTL that set a
+ *	 page KVM updates later, or the VTL a register write targets
+ * @gpa: guest RAM that KVM reads or writes
+ * @write: whether it writes
+ *
+ * As kvm_vsm_gpa_allowed(): a read needs R, a write R and W in the
+ * layers above @vtl.
+ *
+ * Return: true if the access is allowed (always without VSM).
+ */
+bool kvm_vsm_vtl_gpa_allowed(struct kvm *kvm, u8 vtl, gpa_t gpa, bool write)
+{
 	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
 
-	return !kvm_vsm_enabled(vcpu->kvm) ||
-	       (kvm_vsm_prot(vcpu, gpa_to_gfn(gpa)) & need) == need;
+	return !kvm_vsm_enabled(kvm) ||
+	       (kvm_vtl_effective(&kvm->vtl_layers, vtl, kvm->arch.vsm_max_vtl,
+				  gpa_to_gfn(gpa)) & need) == need;
 }
 
 /*

@@ -88,6 +88,8 @@ static inline u8 kvm_vsm_vtl(struct kvm_vcpu *vcpu)
 	return vcpu->arch.vtl;
 }
 
+bool kvm_vsm_vtl_gpa_allowed(struct kvm *kvm, u8 vtl, gpa_t gpa, bool write);
+
 int kvm_vm_enable_vsm(struct kvm *kvm, u64 max_vtl);
 int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state);
@@ -277,6 +279,12 @@ static inline int kvm_vsm_timer_pending(struct kvm_vcpu *vcpu)
 
 static inline void kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu) {}
 
+static inline bool kvm_vsm_vtl_gpa_allowed(struct kvm *kvm, u8 vtl, gpa_t gpa,
+					   bool write)
+{
+	return true;
+}
+
 static inline bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa,
 				       bool write)
 {
@@ -301,5 +309,23 @@ static inline int kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 	return level;
 }
 #endif
+
+/**
+ * kvm_vsm_refuses_nested - does the VM refuse this step into nesting?
+ * @vcpu: the vCPU
+ * @enter: whether the step enters nested virtualization: EFER.SVME,
+ *	   CR4.VMXE, a nested state in guest mode or in VMX operation
+ *
+ * An L2 guest's shadow page tables are built from L1's entries alone, and
+ * VMRUN, #VMEXIT, VMSAVE, VMLOAD and the VMX structures read and write
+ * pages that L1 names: none of it consults the VTL layers. Until it does,
+ * a VSM VM has no nested virtualization, from the guest or the host.
+ *
+ * Return: true if the step is refused.
+ */
+static inline bool kvm_vsm_refuses_nested(struct kvm_vcpu *vcpu, bool enter)
+{
+	return enter && kvm_vsm_enabled(vcpu->kvm);
+}
 
 #endif /* __ARCH_X86_KVM_HYPERV_VSM_H__ */

@@ -883,6 +883,11 @@ static u16 kvm_vsm_set_reg(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	if (st)
 		return st;
 	if (name == HV_REGISTER_VP_ASSIST_PAGE) {
+		/* KVM writes the page for @vtl: only where @vtl may. */
+		if ((val & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE) &&
+		    !kvm_vsm_vtl_gpa_allowed(vcpu->kvm, vtl,
+				val & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK, true))
+			return HV_STATUS_ACCESS_DENIED;
 		if (vtl != vcpu->arch.vtl) {
 			v->state[vtl].vp_assist = val;
 			return HV_STATUS_SUCCESS;
