@@ -1011,10 +1011,17 @@ static gpa_t kvm_vsm_assist_gpa(u64 msr)
 	return msr & HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK;
 }
 
-/* The VP assist page of the active VTL, or INVALID_GPA. */
+/*
+ * The VP assist page of the active VTL, or INVALID_GPA: it has none, or a
+ * higher VTL has protected the page since it was set.
+ */
 static gpa_t kvm_vsm_active_assist(struct kvm_vcpu *vcpu)
 {
-	return kvm_vsm_assist_gpa(to_hv_vcpu(vcpu)->hv_vapic);
+	gpa_t gpa = kvm_vsm_assist_gpa(to_hv_vcpu(vcpu)->hv_vapic);
+
+	if (gpa != INVALID_GPA && !kvm_vsm_gpa_allowed(vcpu, gpa, true))
+		return INVALID_GPA;
+	return gpa;
 }
 
 /*

@@ -21,14 +21,28 @@
  *    write (#GP), and no longer updated once VTL1 protects the page it is
  *    on, even when the host forces a clock update;
  *  - the VP assist page set through HvSetVpRegisters:
- *    HV_STATUS_ACCESS_DENIED, as the plain WRMSR is refused with #GP.
+ *    HV_STATUS_ACCESS_DENIED, as the plain WRMSR is refused with #GP;
+ *    and one VTL0 set where it could, which VTL1 then protects: KVM
+ *    neither clears it when a VTL return reloads it nor writes its APIC
+ *    assist word when it injects an interrupt into VTL0;
+ *  - Hyper-V hypercalls other than VSM's with slow input on a page VTL0
+ *    may not read (TLB flush, IPI, signal event, post message):
+ *    HV_STATUS_ACCESS_DENIED; and input that runs from a readable page
+ *    into one VTL0 may not read (the sparse VP set of a flush) is not
+ *    read past its page: HV_STATUS_INVALID_HYPERCALL_INPUT;
+ *  - a 2 MiB mapping of a range VTL1 made non-executable, split by dirty
+ *    logging with kvm.nx_huge_pages=force: the 4 KiB pages stay
+ *    non-executable, and VTL0's call into one exits to userspace as a
+ *    denied execute (VTL1 has no SynIC here to take an intercept).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 #include "hyperv.h"
 #include "processor.h"
@@ -40,14 +54,34 @@
 #define TEST_GPA	BIT_ULL(30)
 #define TEST_PAGES	4
 #define PAGE_GPA(i)	(TEST_GPA + (i) * PG)
+/* 0xc3 is also RET: VTL0 may call into a page of canary bytes. */
 #define CANARY		0xc3
+/* A 2 MiB range backed by transparent huge pages. */
+#define HUGE_SLOT	2
+#define HUGE_GPA	BIT_ULL(31)
+#define HUGE_PAGES	512
+#define HUGE_EXEC_GPA	(HUGE_GPA + 5 * PG)
+#define NX_HUGE_PAGES	"/sys/module/kvm/parameters/nx_huge_pages"
 
 /* The test pages: VTL0's access to each, as VTL1 sets it. */
 enum { PG_NONE, PG_RO, PG_TSC, PG_FREE };
 
 enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
-enum { CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST, NR_CASES };
-enum { CMD_SETUP, CMD_PROTECT_TSC };
+enum {
+	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
+	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, NR_CASES
+};
+
+enum { CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE };
+
+#define HVCALL_FLUSH_SPACE	0x0002
+#define HVCALL_SEND_IPI_	0x000b
+#define HVCALL_FLUSH_SPACE_EX	0x0013
+#define HVCALL_POST_MESSAGE_	0x005c
+#define HVCALL_SIGNAL_EVENT_	0x005d
+#define VAR_HEADER(n)		((u64)(n) << 17)
+#define SELF_IPI_VECTOR		0xd1
+#define APIC_SELF_IPI_		0x3f0
 
 #define KVM_ENOSYS_	1000
 #define KVM_MSR_EN	BIT_ULL(0)
@@ -62,21 +96,36 @@ static struct {
 	u64 code_offsets;
 	int cmd;
 	int test;
+	u64 ipis;
 } g;
+
+static void self_ipi_isr(struct ex_regs *regs)
+{
+	g.ipis++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
 
 static u64 entry(int ret)
 {
 	return g.hcall_gva + (g.code_offsets >> (ret ? 12 : 0) & 0xfff);
 }
 
-static u64 modify(u64 gpn, u8 prot)
+/* VTL1 sets VTL0's access to @n pages from @gpn (at most 500). */
+static u64 modify_n(u64 gpn, int n, u8 prot)
 {
 	u64 *in = (u64 *)g.in_gva[1];
+	int i;
 
 	in[0] = SELF;
 	in[1] = prot;
-	in[2] = gpn;
-	return vsm_hcall(HVCALL_MODIFY_VTL_PROT | REPS(1), g.in_gpa[1], 0);
+	for (i = 0; i < n; i++)
+		in[2 + i] = gpn + i;
+	return vsm_hcall(HVCALL_MODIFY_VTL_PROT | REPS(n), g.in_gpa[1], 0);
+}
+
+static u64 modify(u64 gpn, u8 prot)
+{
+	return modify_n(gpn, 1, prot);
 }
 
 static u64 set_reg(int vtl, u32 name, u64 val)
@@ -108,6 +157,15 @@ void vtl1_main(void)
 		if (g.cmd == CMD_PROTECT_TSC)
 			GUEST_ASSERT_EQ(modify(PAGE_GPA(PG_TSC) >> 12, M_R),
 					REPS(1));
+		if (g.cmd == CMD_PROTECT_FREE)
+			GUEST_ASSERT_EQ(modify(PAGE_GPA(PG_FREE) >> 12, 0),
+					REPS(1));
+		if (g.cmd == CMD_PROTECT_HUGE) {
+			GUEST_ASSERT_EQ(modify_n(HUGE_GPA >> 12, 256, M_R | M_W),
+					REPS(256));
+			GUEST_ASSERT_EQ(modify_n((HUGE_GPA >> 12) + 256, 256,
+						 M_R | M_W), REPS(256));
+		}
 	}
 }
 
@@ -192,6 +250,52 @@ static void guest_code(void)
 		GUEST_SYNC(STAGE_PROTECTED);
 		GUEST_SYNC(STAGE_UPDATED);
 		break;
+	case CASE_NX_SPLIT:
+		/* One protection on the whole range: a 2 MiB mapping, NX. */
+		vtl1_do(CMD_PROTECT_HUGE);
+		GUEST_ASSERT_EQ(READ_ONCE(*(u64 *)HUGE_GPA), 0xc3c3c3c3c3c3c3c3ULL);
+		GUEST_SYNC(STAGE_TRIED);
+		/* Split by now: the host lets this run only once it grants X. */
+		((void (*)(void))HUGE_EXEC_GPA)();
+		GUEST_SYNC(STAGE_PROTECTED);
+		break;
+	case CASE_HV_INPUT: {
+		static const u16 calls[] = {
+			HVCALL_FLUSH_SPACE, HVCALL_SEND_IPI_,
+			HVCALL_SIGNAL_EVENT_, HVCALL_POST_MESSAGE_,
+		};
+		/* HvFlushVirtualAddressSpaceEx's input, its one bank next door. */
+		u64 *ex = (u64 *)(PAGE_GPA(PG_FREE) - 32);
+
+		for (i = 0; i < ARRAY_SIZE(calls); i++)
+			__GUEST_ASSERT(vsm_hcall(calls[i], PAGE_GPA(PG_NONE), 0) ==
+				       ST_ACCESS_DENIED,
+				       "hypercall 0x%x, input on a page VTL0 may not read: not ACCESS_DENIED",
+				       calls[i]);
+		vtl1_do(CMD_PROTECT_FREE);
+		ex[0] = 0;		/* address space */
+		ex[1] = 0;		/* flags */
+		ex[2] = 0;		/* HV_GENERIC_SET_SPARSE_4K */
+		ex[3] = 1;		/* valid_bank_mask: bank 0, in PG_FREE */
+		r = vsm_hcall(HVCALL_FLUSH_SPACE_EX | VAR_HEADER(1), (u64)ex, 0);
+		__GUEST_ASSERT(r == ST_INVALID_INPUT,
+			       "flush whose VP set runs into a page VTL0 may not read: status 0x%lx",
+			       r);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
+	}
+	case CASE_ASSIST_LATER:
+		x2apic_enable();
+		wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, PAGE_GPA(PG_FREE) | 1);
+		vtl1_do(CMD_PROTECT_FREE);
+		GUEST_SYNC(STAGE_PROTECTED);
+		/* A VTL call and return reloads the page; an IPI uses it. */
+		vtl1_do(CMD_SETUP);
+		x2apic_write_reg(APIC_SELF_IPI_, SELF_IPI_VECTOR);
+		asm volatile("sti; nop; cli" ::: "memory");
+		GUEST_ASSERT_EQ(READ_ONCE(g.ipis), 1);
+		GUEST_SYNC(STAGE_UPDATED);
+		break;
 	case CASE_ASSIST:
 		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_RO) | 1),
 				ST_ACCESS_DENIED);
@@ -214,8 +318,8 @@ static void check_pages(struct kvm_vm *vm, const char *after, int last)
 		for (b = 0; b < PG; b++)
 			TEST_ASSERT(p[b] == CANARY,
 				    "after %s: byte 0x%x of page %d (VTL0 %s) is 0x%02x, not 0x%02x",
-				    after, b, i, i == PG_NONE ? "no access" :
-				    "read-only", p[b], CANARY);
+				    after, b, i, i == PG_RO ? "read-only" :
+				    "protected", p[b], CANARY);
 	}
 }
 
@@ -240,6 +344,12 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
 	memset(addr_gpa2hva(vm, TEST_GPA), CANARY, TEST_PAGES * PG);
+	if (test == CASE_NX_SPLIT) {
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS_THP,
+					    HUGE_GPA, HUGE_SLOT, HUGE_PAGES, 0);
+		virt_map(vm, HUGE_GPA, HUGE_GPA, HUGE_PAGES);
+		memset(addr_gpa2hva(vm, HUGE_GPA), CANARY, HUGE_PAGES * PG);
+	}
 	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
 	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
 	g.in_gva[1] = vsm_alloc_page(vm, &g.in_gpa[1]);
@@ -250,16 +360,61 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	g.code_offsets = 0x10 | 0x20 << 12;
 	g.test = test;
 	sync_global_to_guest(vm, g);
+	vm_install_exception_handler(vm, SELF_IPI_VECTOR, self_ipi_isr);
 
 	run_to(vcpu, STAGE_READY);
 	check_pages(vm, "set-up", PG_RO);
 	return vcpu;
 }
 
+static void write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0 && write(fd, val, strlen(val)) == strlen(val),
+		    "writing '%s' to %s: %s", val, path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * The huge mapping is split when dirty logging starts (eager split); its
+ * 4 KiB pages must not become executable, as nx_huge_pages would have
+ * them, where VTL1 denied execute.
+ */
+static void nx_split(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vtl_protection p = {
+		.address = HUGE_EXEC_GPA, .size = PG, .vtl = 1, .prot = M_RWX,
+	};
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	run_to(vcpu, STAGE_TRIED);
+	TEST_ASSERT(vm_get_stat(vcpu->vm, "pages_2m") > 0,
+		    "no 2 MiB mapping to split (THP?)");
+	vm_mem_region_set_flags(vcpu->vm, HUGE_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	do {
+		r = __vcpu_run(vcpu);
+	} while (!r && run->exit_reason == KVM_EXIT_HYPERV);
+	TEST_ASSERT(r == -1 && errno == EFAULT &&
+		    run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
+		    run->memory_fault.gpa == HUGE_EXEC_GPA &&
+		    (run->memory_fault.flags & KVM_MEMORY_EXIT_FLAG_EXEC) &&
+		    (run->memory_fault.flags & KVM_MEMORY_EXIT_FLAG_VTL),
+		    "VTL0 ran code VTL1 made non-executable after a huge page split: want a memory fault exit, got %d errno %d exit %u",
+		    r, errno, run->exit_reason);
+	vm_ioctl(vcpu->vm, KVM_SET_VTL_PROTECTION, &p);
+	run_to(vcpu, STAGE_PROTECTED);
+}
+
 /* One case in a VM of its own; a failed assertion ends the process. */
 static void one_case(int test)
 {
-	struct kvm_vcpu *vcpu = vm_with_vtl1(test);
+	struct kvm_vcpu *vcpu;
+
+	if (test == CASE_NX_SPLIT)
+		write_param(NX_HUGE_PAGES, "force");
+	vcpu = vm_with_vtl1(test);
 	struct kvm_vm *vm = vcpu->vm;
 	struct kvm_clock_data clock = {};
 	struct kvm_sregs sregs;
@@ -306,6 +461,20 @@ static void one_case(int test)
 		run_to(vcpu, STAGE_TRIED);
 		check_pages(vm, "HvSetVpRegisters(VpAssistPage)", PG_RO);
 		break;
+	case CASE_NX_SPLIT:
+		nx_split(vcpu);
+		break;
+	case CASE_HV_INPUT:
+		run_to(vcpu, STAGE_TRIED);
+		check_pages(vm, "hypercalls with input on protected pages", PG_RO);
+		break;
+	case CASE_ASSIST_LATER:
+		run_to(vcpu, STAGE_PROTECTED);
+		memset(addr_gpa2hva(vm, PAGE_GPA(PG_FREE)), CANARY, PG);
+		run_to(vcpu, STAGE_UPDATED);
+		check_pages(vm, "a VTL return and an IPI, with VTL0's VP assist page protected",
+			    PG_FREE);
+		break;
 	}
 	run_to(vcpu, 0);
 	kvm_vm_free(vm);
@@ -317,14 +486,22 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_NESTED] = "nested virtualization refused: EFER.SVME",
 	[CASE_TSC] = "reference TSC page: refused where denied, not updated once protected",
 	[CASE_ASSIST] = "VP assist page through HvSetVpRegisters: ACCESS_DENIED",
+	[CASE_NX_SPLIT] = "huge page split with nx_huge_pages: execute stays denied",
+	[CASE_HV_INPUT] = "Hyper-V hypercall input only where VTL0 may read",
+	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
 };
 
 int main(void)
 {
-	int test, status;
+	char nx[16] = "";
+	int test, status, fd;
 	pid_t pid;
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_VSM));
+	fd = open(NX_HUGE_PAGES, O_RDONLY);
+	TEST_ASSERT(fd >= 0 && read(fd, nx, sizeof(nx) - 1) > 0,
+		    "reading %s: %s", NX_HUGE_PAGES, strerror(errno));
+	close(fd);
 
 	ksft_print_header();
 	ksft_set_plan(NR_CASES);
@@ -340,5 +517,6 @@ int main(void)
 		ksft_test_result(WIFEXITED(status) && !WEXITSTATUS(status),
 				 "%s\n", case_names[test]);
 	}
+	write_param(NX_HUGE_PAGES, nx);
 	ksft_finished();
 }
