@@ -85,6 +85,22 @@ static inline u64 vsm_hcall(u64 control, u64 in, u64 out)
 	return status;
 }
 
+/*
+ * HvSetVpRegisters of one register of this VP at its active VTL, with the
+ * input page at @gva (guest virtual) and @gpa; returns the result.
+ */
+static inline u64 vsm_set_vp_reg(u64 gva, u64 gpa, u32 name, u64 val)
+{
+	u64 *in = (u64 *)gva;
+
+	in[0] = SELF;
+	in[1] = (u32)-2;
+	memset(&in[2], 0, 32);
+	in[2] = name;
+	in[4] = val;
+	return vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), gpa, 0);
+}
+
 /* VTL1's entry point (HvEnableVpVtl's RIP), on its own stack: vtl1_main(). */
 static __attribute__((naked, unused)) void vtl1_entry(void)
 {

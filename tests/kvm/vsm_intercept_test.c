@@ -275,14 +275,7 @@ static void msg_isr(struct ex_regs *regs)
 
 static void set_own_reg(u64 v, u32 name, u64 val)
 {
-	u64 *in = (u64 *)g.in_gva[v];
-
-	in[0] = SELF;
-	in[1] = (u32)-2;
-	memset(&in[2], 0, 32);
-	in[2] = name;
-	in[4] = val;
-	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), g.in_gpa[v], 0),
+	GUEST_ASSERT_EQ(vsm_set_vp_reg(g.in_gva[v], g.in_gpa[v], name, val),
 			REPS(1));
 }
 

@@ -130,14 +130,7 @@ static u64 modify(u64 gpn, u8 prot)
 
 static u64 set_reg(int vtl, u32 name, u64 val)
 {
-	u64 *in = (u64 *)g.in_gva[vtl];
-
-	in[0] = SELF;
-	in[1] = (u32)-2;
-	memset(&in[2], 0, 32);
-	in[2] = name;
-	in[4] = val;
-	return vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), g.in_gpa[vtl], 0);
+	return vsm_set_vp_reg(g.in_gva[vtl], g.in_gpa[vtl], name, val);
 }
 
 void vtl1_main(void)
@@ -367,6 +360,17 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	return vcpu;
 }
 
+static const char *const case_names[NR_CASES] = {
+	[CASE_PV_MSRS] = "KVM's PV MSRs refused, from the guest and the host",
+	[CASE_KVM_HC] = "KVM's own hypercalls: -KVM_ENOSYS",
+	[CASE_NESTED] = "nested virtualization refused: EFER.SVME",
+	[CASE_TSC] = "reference TSC page: refused where denied, not updated once protected",
+	[CASE_ASSIST] = "VP assist page through HvSetVpRegisters: ACCESS_DENIED",
+	[CASE_NX_SPLIT] = "huge page split with nx_huge_pages: execute stays denied",
+	[CASE_HV_INPUT] = "Hyper-V hypercall input only where VTL0 may read",
+	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
+};
+
 static void write_param(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -422,7 +426,7 @@ static void one_case(int test)
 	switch (test) {
 	case CASE_PV_MSRS:
 		run_to(vcpu, STAGE_TRIED);
-		check_pages(vm, "KVM's PV MSRs", PG_RO);
+		check_pages(vm, case_names[test], PG_RO);
 		TEST_ASSERT(!_vcpu_set_msr(vcpu, MSR_KVM_SYSTEM_TIME_NEW,
 					   PAGE_GPA(PG_RO) | KVM_MSR_EN),
 			    "KVM_SET_MSRS of kvmclock in a VSM VM: accepted");
@@ -431,10 +435,6 @@ static void one_case(int test)
 			    "KVM_SET_MSRS of steal time in a VSM VM: accepted");
 		vcpu_set_msr(vcpu, MSR_KVM_SYSTEM_TIME_NEW, 0);
 		vcpu_set_msr(vcpu, MSR_KVM_PV_EOI_EN, 0);
-		break;
-	case CASE_KVM_HC:
-		run_to(vcpu, STAGE_TRIED);
-		check_pages(vm, "KVM_HC_CLOCK_PAIRING", PG_RO);
 		break;
 	case CASE_NESTED:
 		run_to(vcpu, STAGE_TRIED);
@@ -454,42 +454,24 @@ static void one_case(int test)
 		clock.flags = 0;
 		vm_ioctl(vm, KVM_SET_CLOCK, &clock);
 		run_to(vcpu, STAGE_UPDATED);
-		check_pages(vm, "a clock update of a reference TSC page VTL1 protected",
-			    PG_TSC);
-		break;
-	case CASE_ASSIST:
-		run_to(vcpu, STAGE_TRIED);
-		check_pages(vm, "HvSetVpRegisters(VpAssistPage)", PG_RO);
+		check_pages(vm, case_names[test], PG_TSC);
 		break;
 	case CASE_NX_SPLIT:
 		nx_split(vcpu);
-		break;
-	case CASE_HV_INPUT:
-		run_to(vcpu, STAGE_TRIED);
-		check_pages(vm, "hypercalls with input on protected pages", PG_RO);
 		break;
 	case CASE_ASSIST_LATER:
 		run_to(vcpu, STAGE_PROTECTED);
 		memset(addr_gpa2hva(vm, PAGE_GPA(PG_FREE)), CANARY, PG);
 		run_to(vcpu, STAGE_UPDATED);
-		check_pages(vm, "a VTL return and an IPI, with VTL0's VP assist page protected",
-			    PG_FREE);
+		check_pages(vm, case_names[test], PG_FREE);
 		break;
+	default:
+		run_to(vcpu, STAGE_TRIED);
+		check_pages(vm, case_names[test], PG_RO);
 	}
 	run_to(vcpu, 0);
 	kvm_vm_free(vm);
 }
-
-static const char *const case_names[NR_CASES] = {
-	[CASE_PV_MSRS] = "KVM's PV MSRs refused, from the guest and the host",
-	[CASE_KVM_HC] = "KVM's own hypercalls: -KVM_ENOSYS",
-	[CASE_NESTED] = "nested virtualization refused: EFER.SVME",
-	[CASE_TSC] = "reference TSC page: refused where denied, not updated once protected",
-	[CASE_ASSIST] = "VP assist page through HvSetVpRegisters: ACCESS_DENIED",
-	[CASE_NX_SPLIT] = "huge page split with nx_huge_pages: execute stays denied",
-	[CASE_HV_INPUT] = "Hyper-V hypercall input only where VTL0 may read",
-	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
-};
 
 int main(void)
 {
