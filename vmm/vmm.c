@@ -340,14 +340,27 @@ static void handle_vmm_protect(struct vcpu *v)
 	uint64_t control = v->run->hyperv.u.hcall.input;
 	uint64_t in = v->run->hyperv.u.hcall.params[0];
 	uint64_t n = control >> 32 & 0xfff, i, j, list[510];
-	uint64_t *hdr = (uint64_t *)(vmm.mem + in);
-	uint8_t prot = hdr[1] & 0xf;
+	struct kvm_vsm_state st;
+	uint64_t *hdr;
+	uint8_t prot;
 
-	v->vmm_exits++;
-	if (!n || n > 510 || in + 16 + n * 8 > vmm.mem_size) {
+	/*
+	 * Only VTL1 may change VTL1's layer, and only when the VMM does it
+	 * (--apply vmm or memslot): VTL0 can make the same call.
+	 */
+	vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+	if (vmm.o.apply == VSM_APPLY_KERNEL || st.active_vtl != 1) {
+		v->run->hyperv.u.hcall.result = 6;	/* access denied */
+		return;
+	}
+	if (!n || n > 510 || in > vmm.mem_size ||
+	    vmm.mem_size - in < 16 + n * 8) {
 		v->run->hyperv.u.hcall.result = 3;	/* invalid input */
 		return;
 	}
+	v->vmm_exits++;
+	hdr = (uint64_t *)(vmm.mem + in);
+	prot = hdr[1] & 0xf;
 	memcpy(list, hdr + 2, n * 8);
 	qsort(list, n, 8, cmp_u64);
 	pthread_mutex_lock(&vmm.lock);

@@ -22,14 +22,18 @@
  *    on, even when the host forces a clock update;
  *  - the VP assist page set through HvSetVpRegisters:
  *    HV_STATUS_ACCESS_DENIED, as the plain WRMSR is refused with #GP;
- *    and one VTL0 set where it could, which VTL1 then protects: KVM
- *    neither clears it when a VTL return reloads it nor writes its APIC
- *    assist word when it injects an interrupt into VTL0;
+ *    and one VTL0 set where it could, which is then protected: KVM
+ *    writes neither its APIC assist word when it injects an interrupt
+ *    into VTL0 nor clears it when a VTL return reloads it;
+ *  - SMIs, which would run SMM with the interrupted VTL's rights: a self
+ *    SMI from VTL0 is dropped, KVM_SMI and an SMI or SMM set through
+ *    KVM_SET_VCPU_EVENTS are refused;
  *  - Hyper-V hypercalls other than VSM's with slow input on a page VTL0
  *    may not read (TLB flush, IPI, signal event, post message):
  *    HV_STATUS_ACCESS_DENIED; and input that runs from a readable page
  *    into one VTL0 may not read (the sparse VP set of a flush) is not
- *    read past its page: HV_STATUS_INVALID_HYPERCALL_INPUT;
+ *    read past its page: HV_STATUS_INVALID_HYPERCALL_INPUT, nor is
+ *    HvPostMessage's passed to userspace: HV_STATUS_INVALID_ALIGNMENT;
  *  - a 2 MiB mapping of a range VTL1 made non-executable, split by dirty
  *    logging with kvm.nx_huge_pages=force: the 4 KiB pages stay
  *    non-executable, and VTL0's call into one exits to userspace as a
@@ -69,7 +73,7 @@ enum { PG_NONE, PG_RO, PG_TSC, PG_FREE };
 enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
 enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
-	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, NR_CASES
+	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, NR_CASES
 };
 
 enum { CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE };
@@ -237,7 +241,8 @@ static void guest_code(void)
 					   PAGE_GPA(PG_NONE) | 1), GP_VECTOR);
 		/* On a page VTL0 may write, KVM keeps it up to date. */
 		wrmsr(HV_X64_MSR_REFERENCE_TSC, PAGE_GPA(PG_TSC) | 1);
-		GUEST_ASSERT(READ_ONCE(*tsc_seq) != 0);
+		GUEST_ASSERT(READ_ONCE(*tsc_seq) != 0 &&
+			     READ_ONCE(*tsc_seq) != 0xc3c3c3c3);
 		GUEST_SYNC(STAGE_TRIED);
 		vtl1_do(CMD_PROTECT_TSC);
 		GUEST_SYNC(STAGE_PROTECTED);
@@ -274,26 +279,40 @@ static void guest_code(void)
 		__GUEST_ASSERT(r == ST_INVALID_INPUT,
 			       "flush whose VP set runs into a page VTL0 may not read: status 0x%lx",
 			       r);
+		/* HvPostMessage's 256 bytes, which userspace would read. */
+		r = vsm_hcall(HVCALL_POST_MESSAGE_, PAGE_GPA(PG_FREE) - 128, 0);
+		__GUEST_ASSERT(r == ST_INVALID_ALIGNMENT,
+			       "HvPostMessage input across pages: status 0x%lx", r);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
 	}
 	case CASE_ASSIST_LATER:
 		x2apic_enable();
 		wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, PAGE_GPA(PG_FREE) | 1);
-		vtl1_do(CMD_PROTECT_FREE);
-		GUEST_SYNC(STAGE_PROTECTED);
-		/* A VTL call and return reloads the page; an IPI uses it. */
-		vtl1_do(CMD_SETUP);
+		GUEST_SYNC(STAGE_TRIED);
+		/* The host protected the page: an IPI, with no VTL switch. */
 		x2apic_write_reg(APIC_SELF_IPI_, SELF_IPI_VECTOR);
 		asm volatile("sti; nop; cli" ::: "memory");
 		GUEST_ASSERT_EQ(READ_ONCE(g.ipis), 1);
+		GUEST_SYNC(STAGE_PROTECTED);
+		/* A VTL call and return reloads the page. */
+		vtl1_do(CMD_SETUP);
 		GUEST_SYNC(STAGE_UPDATED);
+		break;
+	case CASE_SMI:
+		x2apic_enable();
+		/* An SMI to this VP (x2APIC ID 0): dropped, so this goes on. */
+		x2apic_write_reg(APIC_ICR, APIC_DM_SMI);
+		GUEST_SYNC(STAGE_TRIED);
 		break;
 	case CASE_ASSIST:
 		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_RO) | 1),
 				ST_ACCESS_DENIED);
 		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_NONE) | 1),
 				ST_ACCESS_DENIED);
+		/* Where VTL0 may write, it is VTL0's to set. */
+		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_FREE) | 1),
+				REPS(1));
 		GUEST_SYNC(STAGE_TRIED);
 		break;
 	}
@@ -333,6 +352,9 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vcpu_set_hv_cpuid(vcpu);
+	/* HvPostMessage gets past its first checks with the SynIC on. */
+	if (test == CASE_HV_INPUT)
+		vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_SYNIC2, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
 	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
@@ -369,6 +391,7 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_NX_SPLIT] = "huge page split with nx_huge_pages: execute stays denied",
 	[CASE_HV_INPUT] = "Hyper-V hypercall input only where VTL0 may read",
 	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
+	[CASE_SMI] = "SMIs dropped or refused",
 };
 
 static void write_param(const char *path, const char *val)
@@ -391,12 +414,15 @@ static void nx_split(struct kvm_vcpu *vcpu)
 		.address = HUGE_EXEC_GPA, .size = PG, .vtl = 1, .prot = M_RWX,
 	};
 	struct kvm_run *run = vcpu->run;
+	u64 huge;
 	int r;
 
 	run_to(vcpu, STAGE_TRIED);
-	TEST_ASSERT(vm_get_stat(vcpu->vm, "pages_2m") > 0,
-		    "no 2 MiB mapping to split (THP?)");
+	huge = vm_get_stat(vcpu->vm, "pages_2m");
+	TEST_ASSERT(huge > 0, "no 2 MiB mapping to split (THP?)");
 	vm_mem_region_set_flags(vcpu->vm, HUGE_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	TEST_ASSERT(vm_get_stat(vcpu->vm, "pages_2m") < huge,
+		    "dirty logging split no 2 MiB mapping (kvm.eager_page_split?)");
 	do {
 		r = __vcpu_run(vcpu);
 	} while (!r && run->exit_reason == KVM_EXIT_HYPERV);
@@ -414,8 +440,16 @@ static void nx_split(struct kvm_vcpu *vcpu)
 /* One case in a VM of its own; a failed assertion ends the process. */
 static void one_case(int test)
 {
+	struct kvm_vtl_protection free_none = {
+		.address = PAGE_GPA(PG_FREE), .size = PG, .vtl = 1, .prot = 0,
+	};
+	struct kvm_vcpu_events events;
 	struct kvm_vcpu *vcpu;
 
+	/* Without SVM in the guest's CPUID, EFER.SVME proves nothing. */
+	if (test == CASE_NESTED)
+		__TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM),
+			       "SVM not offered to guests (kvm_amd nested=0?)");
 	if (test == CASE_NX_SPLIT)
 		write_param(NX_HUGE_PAGES, "force");
 	vcpu = vm_with_vtl1(test);
@@ -443,6 +477,8 @@ static void one_case(int test)
 		TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_SREGS, &sregs) == -1 &&
 			    errno == EINVAL,
 			    "KVM_SET_SREGS with EFER.SVME in a VSM VM: accepted");
+		TEST_ASSERT(!_vcpu_set_msr(vcpu, MSR_EFER, sregs.efer),
+			    "KVM_SET_MSRS of EFER.SVME in a VSM VM: accepted");
 		break;
 	case CASE_TSC:
 		run_to(vcpu, STAGE_TRIED);
@@ -460,10 +496,28 @@ static void one_case(int test)
 		nx_split(vcpu);
 		break;
 	case CASE_ASSIST_LATER:
-		run_to(vcpu, STAGE_PROTECTED);
+		run_to(vcpu, STAGE_TRIED);
+		vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &free_none);
 		memset(addr_gpa2hva(vm, PAGE_GPA(PG_FREE)), CANARY, PG);
+		run_to(vcpu, STAGE_PROTECTED);
+		check_pages(vm, "an interrupt for VTL0, its VP assist page protected",
+			    PG_FREE);
 		run_to(vcpu, STAGE_UPDATED);
 		check_pages(vm, case_names[test], PG_FREE);
+		break;
+	case CASE_SMI:
+		run_to(vcpu, STAGE_TRIED);
+		vcpu_events_get(vcpu, &events);
+		TEST_ASSERT(!events.smi.smm && !events.smi.pending,
+			    "VTL0's self SMI: smm %u pending %u", events.smi.smm,
+			    events.smi.pending);
+		TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SMI, NULL) == -1 &&
+			    errno == EINVAL, "KVM_SMI in a VSM VM: accepted");
+		events.flags = KVM_VCPUEVENT_VALID_SMM;
+		events.smi.pending = 1;
+		TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &events) == -1 &&
+			    errno == EINVAL,
+			    "KVM_SET_VCPU_EVENTS with an SMI in a VSM VM: accepted");
 		break;
 	default:
 		run_to(vcpu, STAGE_TRIED);
@@ -496,8 +550,12 @@ int main(void)
 			exit(0);
 		}
 		TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
-		ksft_test_result(WIFEXITED(status) && !WEXITSTATUS(status),
-				 "%s\n", case_names[test]);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+			ksft_test_result_skip("%s\n", case_names[test]);
+		else
+			ksft_test_result(WIFEXITED(status) &&
+					 !WEXITSTATUS(status),
+					 "%s\n", case_names[test]);
 	}
 	write_param(NX_HUGE_PAGES, nx);
 	ksft_finished();

@@ -409,6 +409,14 @@ static void vtl0_enable(void)
 	ctx->rsp = vp_page(0, VSM_VP_STACK1 + 4);
 	if (hcall(HVCALL_ENABLE_VP, vp_page(0, VSM_VP_INPUT), 0))
 		fail("HvEnableVpVtl");
+
+	/* The VMM's protection call is VTL1's: VTL0 gets ACCESS_DENIED. */
+	in[0] = SELF;
+	in[1] = MAP_RWX;
+	in[2] = VSM_HCALL_GPA >> 12;
+	if (hcall(VSM_HCALL_VMM_PROTECT | REPS(1), vp_page(0, VSM_VP_INPUT),
+		  0) != 6)
+		fail("the VMM changed VTL1's protections for VTL0");
 }
 
 /* VTL0 writes its protected pages: each one an intercept to VTL1. */
