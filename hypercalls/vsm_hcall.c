@@ -16,6 +16,7 @@
 #include <linux/kvm_vtl_store.h>
 #include <linux/unaligned.h>
 
+#include "cpuid.h"
 #include "hyperv.h"
 #include "hyperv_vsm.h"
 #include "hyperv_vsm_decode.h"
@@ -547,13 +548,27 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 }
 
 /* Is @s a state the vCPU can load? */
+/*
+ * The MSRs of @s as KVM_SET_MSRS would take them: kvm_vsm_load() loads
+ * them with __kvm_set_msr(), which must not fail halfway through a switch.
+ */
+static bool kvm_vsm_msrs_valid(struct kvm_vcpu *vcpu,
+			       const struct kvm_vsm_vtl_state *s)
+{
+	return kvm_pat_valid(s->pat) &&
+	       !is_noncanonical_msr_address(s->lstar, vcpu) &&
+	       !is_noncanonical_msr_address(s->cstar, vcpu) &&
+	       !is_noncanonical_msr_address(s->kernel_gs_base, vcpu) &&
+	       !(guest_cpuid_is_intel_compatible(vcpu) && s->tsc_aux >> 32);
+}
+
 static bool kvm_vsm_state_valid(struct kvm_vcpu *vcpu,
 				const struct kvm_vsm_vtl_state *s)
 {
 	struct kvm_sregs sr = {};
 
 	kvm_vsm_to_sregs(s, &sr);
-	return kvm_is_valid_sregs(vcpu, &sr) &&
+	return kvm_is_valid_sregs(vcpu, &sr) && kvm_vsm_msrs_valid(vcpu, s) &&
 	       !(s->rflags & ~KVM_VSM_RFLAGS_VALID) && !(s->dr7 >> 32) &&
 	       !(s->vp_assist & ~HV_X64_MSR_VP_ASSIST_PAGE_ADDRESS_MASK &
 		 ~(u64)HV_X64_MSR_VP_ASSIST_PAGE_ENABLE);

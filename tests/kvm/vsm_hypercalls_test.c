@@ -441,6 +441,9 @@ static void guest_vp0(void)
 	GUEST_ASSERT_EQ(enable_vp(0, 1, 1), ST_INVALID_PARAMETER);
 	GUEST_ASSERT_EQ(enable_vp(0, 0x21, 0), ST_INVALID_PARAMETER);
 	g.ctx[1].cr0 = g.ctx[0].cr0;
+	g.ctx[1].pat = 0x0202020202020202ULL;	/* memory type 2: reserved */
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 1), ST_INVALID_PARAMETER);
+	g.ctx[1].pat = g.ctx[0].pat;
 	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_SUCCESS);
 	/* Once VTL1 runs somewhere, only VTL1 enables it. */
 	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_ACCESS_DENIED);
@@ -667,6 +670,18 @@ static void test_vtl_state(struct kvm_vcpu *vcpu)
 	bad.cr0 = X86_CR0_PG;
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
 		    errno == EINVAL, "CR0.PG without PE: EINVAL");
+	bad = s;
+	bad.pat = 0x0202020202020202ULL;
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "reserved PAT memory type: EINVAL");
+	bad = s;
+	bad.lstar = BIT_ULL(63);
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "non-canonical LSTAR: EINVAL");
+	bad = s;
+	bad.kernel_gs_base = BIT_ULL(62);
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
+		    errno == EINVAL, "non-canonical KERNEL_GS_BASE: EINVAL");
 	bad = s;
 	bad.rflags = BIT_ULL(40);
 	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
