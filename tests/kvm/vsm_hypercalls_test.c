@@ -624,6 +624,14 @@ static u64 run_accesses(struct kvm_vcpu *vcpu, int *faults)
 	return s;
 }
 
+/* KVM_SET_VSM_VTL_STATE refuses @bad with EINVAL: @what is wrong in it. */
+static void set_state_einval(struct kvm_vcpu *vcpu,
+			     struct kvm_vsm_vtl_state *bad, const char *what)
+{
+	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, bad) == -1 &&
+		    errno == EINVAL, "%s: EINVAL", what);
+}
+
 static void test_vtl_state(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vsm_vtl_state s = { .vtl = 1 }, bad;
@@ -660,44 +668,34 @@ static void test_vtl_state(struct kvm_vcpu *vcpu)
 		    errno == EINVAL, "GET VTL 2 of a max-VTL-1 VM: EINVAL");
 	bad = s;
 	bad.pad[3] = 1;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "non-zero pad: EINVAL");
+	set_state_einval(vcpu, &bad, "non-zero pad");
 	bad = s;
 	bad.reserved[14] = 1;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "non-zero reserved: EINVAL");
+	set_state_einval(vcpu, &bad, "non-zero reserved");
 	bad = s;
 	bad.cr0 = X86_CR0_PG;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "CR0.PG without PE: EINVAL");
+	set_state_einval(vcpu, &bad, "CR0.PG without PE");
 	bad = s;
 	bad.pat = 0x0202020202020202ULL;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "reserved PAT memory type: EINVAL");
+	set_state_einval(vcpu, &bad, "reserved PAT memory type");
 	bad = s;
 	bad.lstar = BIT_ULL(63);
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "non-canonical LSTAR: EINVAL");
+	set_state_einval(vcpu, &bad, "non-canonical LSTAR");
 	bad = s;
 	bad.kernel_gs_base = BIT_ULL(62);
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "non-canonical KERNEL_GS_BASE: EINVAL");
+	set_state_einval(vcpu, &bad, "non-canonical KERNEL_GS_BASE");
 	bad = s;
 	bad.rflags = BIT_ULL(40);
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "reserved RFLAGS bit: EINVAL");
+	set_state_einval(vcpu, &bad, "reserved RFLAGS bit");
 	bad = s;
 	bad.vp_assist = 0x800;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "reserved VP assist bits: EINVAL");
+	set_state_einval(vcpu, &bad, "reserved VP assist bits");
 	bad = s;
 	bad.vina = BIT_ULL(11);
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "reserved VINA bits: EINVAL");
+	set_state_einval(vcpu, &bad, "reserved VINA bits");
 	bad = s;
 	bad.vina = BIT_ULL(8) | 15;
-	TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VSM_VTL_STATE, &bad) == -1 &&
-		    errno == EINVAL, "VINA enabled with vector 15: EINVAL");
+	set_state_einval(vcpu, &bad, "VINA enabled with vector 15");
 
 	/* VsmVina is part of each VTL's state; nothing changed so far. */
 	TEST_ASSERT_EQ(s.vina, 0);
