@@ -340,16 +340,18 @@ static void handle_vmm_protect(struct vcpu *v)
 	uint64_t control = v->run->hyperv.u.hcall.input;
 	uint64_t in = v->run->hyperv.u.hcall.params[0];
 	uint64_t n = control >> 32 & 0xfff, i, j, list[510];
-	struct kvm_vsm_state st;
+	struct kvm_vsm_state st = {};
 	uint64_t *hdr;
 	uint8_t prot;
 
 	/*
 	 * Only VTL1 may change VTL1's layer, and only when the VMM does it
-	 * (--apply vmm or memslot): VTL0 can make the same call.
+	 * (--apply vmm or memslot; else st stays VTL0's): VTL0 can make the
+	 * same call.
 	 */
-	vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
-	if (vmm.o.apply == VSM_APPLY_KERNEL || st.active_vtl != 1) {
+	if (vmm.o.apply != VSM_APPLY_KERNEL)
+		vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+	if (st.active_vtl != 1) {
 		v->run->hyperv.u.hcall.result = 6;	/* access denied */
 		return;
 	}
