@@ -547,7 +547,6 @@ static int kvm_vsm_load(struct kvm_vcpu *vcpu, struct kvm_vsm_vtl_state *s,
 	return 0;
 }
 
-/* Is @s a state the vCPU can load? */
 /*
  * The MSRs of @s as KVM_SET_MSRS would take them: kvm_vsm_load() loads
  * them with __kvm_set_msr(), which must not fail halfway through a switch.
@@ -562,6 +561,7 @@ static bool kvm_vsm_msrs_valid(struct kvm_vcpu *vcpu,
 	       !(guest_cpuid_is_intel_compatible(vcpu) && s->tsc_aux >> 32);
 }
 
+/* Is @s a state the vCPU can load? */
 static bool kvm_vsm_state_valid(struct kvm_vcpu *vcpu,
 				const struct kvm_vsm_vtl_state *s)
 {

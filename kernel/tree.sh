@@ -107,8 +107,8 @@ cmd_prepare() {
 	if [ "$verdict" = extract ]; then
 		src_check
 		extract "$ver"
-		[ "$(kversion)" = "$PIN_UP" ] ||
-			die "$SRC_PKG $ver carries Linux $(kversion), but $PIN_FILE says $PIN_UP: correct the pin's UPSTREAM field"
+		# The new tree carries the pin's upstream version, or stops here.
+		pin_tree "$KTREE" "$STAMP_SRC" "$STAMP_APPLIED" kversion >/dev/null || exit 1
 	fi
 	echo "    kernel source: Debian $SRC_PKG $ver, Linux $(kversion)"
 	hash=$(series_hash)
@@ -229,7 +229,7 @@ rebase_stopped() {
 # resolve it in build/linux, 'git rebase --continue' there, and run it
 # again with the same VERSION to finish.
 cmd_rebase() {
-	local to=${1:-} state=$KTREE/.git/vsm-rebase base="" up deb tmp n
+	local to=${1:-} state=$KTREE/.git/vsm-rebase base="" up deb n
 	[ -n "$to" ] || die "usage: make rebase VERSION=<a Debian version of $SRC_PKG>"
 	printf '%s' "$to" | grep -Eq "$PIN_DEB_RE" ||
 		die "'$to' is not a Debian version (like 6.12.118-1~deb12u1)"

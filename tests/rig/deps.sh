@@ -33,7 +33,8 @@ for w in $want; do
 done
 
 # Read every pin first: a bad one stops before anything is installed.
-for f in $(printf '%s\n' $pins | sort -u); do pin_read "$f"; done
+pins=$(printf '%s\n' $pins | sort -u)
+for f in $pins; do pin_read "$f"; done
 
 missing=""
 for p in $(printf '%s\n' $pkgs | sort -u); do
@@ -51,4 +52,4 @@ if [ -n "$missing" ]; then
 		die "apt-get install failed for:$missing"
 fi
 
-for f in $(printf '%s\n' $pins | sort -u); do pin_ensure "$f"; done
+for f in $pins; do pin_ensure "$f"; done
