@@ -146,19 +146,23 @@ static bool hv_vsm_zero(const u8 *p, unsigned int n)
  * @in: the control word and input: header, then the GPA page numbers
  * @m: the request, on success
  *
- * The caller's VTL owns the layer: it changes what every VTL below it may
- * do. The caller must have set EnableVtlProtection in its
- * VsmPartitionConfig, the target VTL must be below the caller (VTL0 has
- * nothing to protect), the flags a valid set, each page number inside the guest
- * physical address space; KVM then checks that each one is RAM. Only the
- * elements from the rep start on are part of @m.
+ * TargetVtl names the layer that changes: the protections of VTL n limit
+ * what every VTL below n may do. Without UseTargetVtl it is the caller's
+ * own VTL. A VTL changes its own layer once it has set EnableVtlProtection
+ * in its VsmPartitionConfig, and those of the VTLs between it and VTL0
+ * at any time, as a VTL2 manages VTL1's protections. The flags must be a
+ * valid set. The page numbers are checked in order from the rep start:
+ * @m covers those before the first one outside the guest physical address
+ * space, and its status tells whether there was one. KVM then checks that
+ * each page is RAM, in the same order.
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_HYPERCALL_INPUT for input
  * shorter than the rep count or a rep start past it (hv_vsm_check_control()
  * answers those first); HV_STATUS_INVALID_PARTITION_ID;
- * HV_STATUS_ACCESS_DENIED from VTL0, before EnableVtlProtection or for a
- * target VTL at or above the caller's; HV_STATUS_INVALID_PARAMETER for reserved bits, flags or page
- * numbers.
+ * HV_STATUS_INVALID_PARAMETER for reserved bits or target VTL0;
+ * HV_STATUS_ACCESS_DENIED for a target above the caller, or the caller's
+ * own VTL before EnableVtlProtection; HV_STATUS_INVALID_REGISTER_VALUE for
+ * the flags.
  */
 u16 hv_vsm_decode_modify(const struct hv_vsm_caller *c,
 			 const struct hv_vsm_input *in,
@@ -180,23 +184,24 @@ u16 hv_vsm_decode_modify(const struct hv_vsm_caller *c,
 		return st;
 	if (!hv_vsm_zero(h->rsvd, sizeof(h->rsvd)))
 		return HV_STATUS_INVALID_PARAMETER;
-	/* Without UseTargetVtl, the VTL just below the caller. */
-	if (!(h->target_vtl & HV_VSM_INPUT_VTL_USE_TARGET))
-		target = c->vtl - 1;
-	if (!c->vtl || target >= c->vtl ||
-	    !(c->protection_vtls & BIT(c->vtl)))
+	if (target > c->vtl)
+		return HV_STATUS_ACCESS_DENIED;
+	/* VTL0 has no layer: nothing is below it. */
+	if (!target)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (target == c->vtl && !(c->protection_vtls & BIT(target)))
 		return HV_STATUS_ACCESS_DENIED;
 	if (!hv_vsm_prot_valid(h->map_flags, false))
-		return HV_STATUS_INVALID_PARAMETER;
+		return HV_STATUS_INVALID_REGISTER_VALUE;
 
 	gpns = (const u64 *)((const u8 *)in->data + HV_VSM_HEADER);
-	for (i = start; i < cnt; i++)
-		if (gpns[i] > HV_VSM_GPN_MAX)
-			return HV_STATUS_INVALID_PARAMETER;
+	for (i = start; i < cnt && gpns[i] <= HV_VSM_GPN_MAX; i++)
+		;
 
-	m->layer = c->vtl;
+	m->layer = target;
 	m->prot = h->map_flags;
-	m->count = cnt - start;
+	m->count = i - start;
+	m->status = i < cnt ? HV_STATUS_INVALID_PARAMETER : HV_STATUS_SUCCESS;
 	m->gpns = gpns + start;
 	return HV_STATUS_SUCCESS;
 }
@@ -252,11 +257,13 @@ u16 hv_vsm_decode_enable_partition(const struct hv_vsm_caller *c,
  * The target VTL must be enabled in the partition. A caller at or above
  * the target enables it on any VP; the VTL just below it only on its own
  * VP, and only for the first VP: VTL0 enables VTL1 on the boot VP, VTL1
- * then on the others. KVM checks the VP index, that the VTL is not yet
- * enabled on it, and the context's register values.
+ * then on the others. The VP index is checked first, as OpenHCL does. KVM
+ * checks that the VTL is not yet enabled on the VP, and the context's
+ * register values.
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_HYPERCALL_INPUT for short
- * input; HV_STATUS_INVALID_PARTITION_ID; HV_STATUS_INVALID_PARAMETER for
+ * input; HV_STATUS_INVALID_PARTITION_ID; HV_STATUS_INVALID_VP_INDEX for a
+ * VP that does not exist; HV_STATUS_INVALID_PARAMETER for
  * reserved bits or VTL0; HV_STATUS_INVALID_VTL_STATE for a VTL the
  * partition has not enabled; HV_STATUS_ACCESS_DENIED for a caller below
  * the target other than the first enablement by the VTL just below.
@@ -273,13 +280,15 @@ u16 hv_vsm_decode_enable_vp(const struct hv_vsm_caller *c,
 	vtl = h->target_vtl.as_uint8;
 	if (h->partition_id != HV_PARTITION_ID_SELF)
 		return HV_STATUS_INVALID_PARTITION_ID;
+	e->vp_index = h->vp_index == HV_VP_INDEX_SELF ? c->vp_index :
+						       h->vp_index;
+	if (!c->vp_exists(c->ctx, e->vp_index))
+		return HV_STATUS_INVALID_VP_INDEX;
 	if (vtl & ~HV_VSM_INPUT_VTL_TARGET || h->mbz0 || h->mbz1 || !vtl)
 		return HV_STATUS_INVALID_PARAMETER;
 	if (!(c->partition_vtls & BIT(vtl)))
 		return HV_STATUS_INVALID_VTL_STATE;
 
-	e->vp_index = h->vp_index == HV_VP_INDEX_SELF ? c->vp_index :
-						       h->vp_index;
 	if (c->vtl < vtl && (c->vtl + 1 < vtl || e->vp_index != c->vp_index ||
 			     (c->any_vp_vtls & BIT(vtl))))
 		return HV_STATUS_ACCESS_DENIED;
@@ -298,6 +307,7 @@ u16 hv_vsm_decode_enable_vp(const struct hv_vsm_caller *c,
  *
  * Return: HV_STATUS_SUCCESS; HV_STATUS_INVALID_HYPERCALL_INPUT for short
  * input or a rep start past the rep count; HV_STATUS_INVALID_PARTITION_ID;
+ * HV_STATUS_INVALID_VP_INDEX for a VP that does not exist;
  * HV_STATUS_INVALID_PARAMETER for reserved bits; HV_STATUS_ACCESS_DENIED for
  * a VTL above the caller's.
  */
@@ -315,6 +325,10 @@ u16 hv_vsm_decode_vp_regs(const struct hv_vsm_caller *c,
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if (h->partition_id != HV_PARTITION_ID_SELF)
 		return HV_STATUS_INVALID_PARTITION_ID;
+	r->vp_index = h->vp_index == HV_VP_INDEX_SELF ? c->vp_index :
+						       h->vp_index;
+	if (!c->vp_exists(c->ctx, r->vp_index))
+		return HV_STATUS_INVALID_VP_INDEX;
 	st = hv_vsm_target_vtl(c, h->target_vtl, &r->vtl);
 	if (st)
 		return st;
@@ -323,8 +337,6 @@ u16 hv_vsm_decode_vp_regs(const struct hv_vsm_caller *c,
 	if (r->vtl > c->vtl)
 		return HV_STATUS_ACCESS_DENIED;
 
-	r->vp_index = h->vp_index == HV_VP_INDEX_SELF ? c->vp_index :
-						       h->vp_index;
 	r->count = hv_vsm_rep_count(in->control) - start;
 	if (hv_vsm_code(in->control) == HVCALL_GET_VP_REGISTERS)
 		r->names = (const u32 *)list + start;
@@ -392,8 +404,9 @@ bool hv_vsm_vina_valid(u64 val)
  * @old: its current value
  * @val: the value to write
  *
- * VsmPartitionConfig exists for VTLs above 0; EnableVtlProtection cannot
- * be cleared once set and its default mask must be a valid protection.
+ * VsmPartitionConfig exists for VTLs above 0; once EnableVtlProtection is
+ * set, neither it nor DefaultVtlProtectionMask changes again (TLFS; OpenHCL
+ * answers the same status), and the mask must be a valid protection.
  * VsmVpSecureConfigVtlN exists for N below @vtl. VsmVina takes its
  * defined bits, and a vector of at least 16 when enabled. The status registers and
  * VsmCapabilities are read-only.
@@ -415,8 +428,10 @@ u16 hv_vsm_check_reg_write(const struct hv_vsm_caller *c, u8 vtl, u32 name,
 			return HV_STATUS_INVALID_PARAMETER;
 		if (val & ~GENMASK_ULL(12, 0))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
+		/* Once protection is on, it and the default are fixed. */
 		if ((old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) &&
-		    !(val & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION))
+		    ((old ^ val) & (HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+				    HV_VSM_CONFIG_DEFAULT_MASK)))
 			return HV_STATUS_INVALID_REGISTER_VALUE;
 		if (!hv_vsm_prot_valid((val & HV_VSM_CONFIG_DEFAULT_MASK) >> 1,
 				       false))

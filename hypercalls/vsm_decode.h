@@ -26,6 +26,9 @@ struct hv_vsm_caller {
 	u16 any_vp_vtls;	/* VTLs enabled on at least one VP */
 	u16 protection_vtls;	/* VTLs with EnableVtlProtection set */
 	u32 vp_index;		/* the calling VP's index */
+	/* Is there a VP of index @vp_index?  @ctx is passed back. */
+	bool (*vp_exists)(void *ctx, u32 vp_index);
+	void *ctx;
 };
 
 /* A hypercall as read: control word and input bytes (header, rep list). */
@@ -35,11 +38,16 @@ struct hv_vsm_input {
 	u32 len;
 };
 
-/* HvModifyVtlProtectionMask, decoded: set @gpns[0..@count) to @prot in layer @layer. */
+/*
+ * HvModifyVtlProtectionMask, decoded: set @gpns[0..@count) to @prot in
+ * layer @layer, then answer @status, HV_STATUS_SUCCESS unless an element
+ * after those @count is invalid.
+ */
 struct hv_vsm_modify {
 	u8 layer;
 	u8 prot;
 	u16 count;
+	u16 status;
 	const u64 *gpns;
 };
 

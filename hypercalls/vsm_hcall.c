@@ -625,6 +625,11 @@ static void kvm_vsm_from_context(struct kvm_vsm_vtl_state *s,
 		s->sint[i] = HV_SYNIC_SINT_MASKED;
 }
 
+static bool kvm_vsm_vp_exists(void *kvm, u32 vp_index)
+{
+	return kvm_hv_vcpu_by_vpidx(kvm, vp_index);
+}
+
 static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
 {
 	struct kvm_arch *ka = &vcpu->kvm->arch;
@@ -642,6 +647,8 @@ static void kvm_vsm_caller(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c)
 		    HV_VSM_CONFIG_ENABLE_VTL_PROTECTION)
 			c->protection_vtls |= BIT(v);
 	c->vp_index = kvm_hv_get_vpindex(vcpu);
+	c->vp_exists = kvm_vsm_vp_exists;
+	c->ctx = vcpu->kvm;
 }
 
 /**
@@ -661,9 +668,21 @@ bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa)
 }
 
 /*
+ * A slow call's input or output buffer must lie within one page, else the
+ * input is invalid, and be 8-byte aligned; OpenHCL checks in this order.
+ */
+static u16 kvm_vsm_check_buffer(gpa_t gpa, u32 size)
+{
+	if (offset_in_page(gpa) + size > PAGE_SIZE)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (!IS_ALIGNED(gpa, 8))
+		return HV_STATUS_INVALID_ALIGNMENT;
+	return HV_STATUS_SUCCESS;
+}
+
+/*
  * Gather a call's input into the vCPU's input buffer: for a fast call the
- * two header registers and the XMM registers, else the input page, which
- * must be 8-byte aligned and hold the whole input.
+ * two header registers and the XMM registers, else the input buffer.
  */
 static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 			      const struct kvm_vsm_hcall *hc,
@@ -671,6 +690,7 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 {
 	u64 *buf = vcpu->arch.vsm->input;
 	u32 size = hv_vsm_input_size(hc->control);
+	u16 st;
 	int i;
 
 	in->control = hc->control;
@@ -685,9 +705,9 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 		in->len = 16 + 16 * HV_HYPERCALL_MAX_XMM_REGISTERS;
 		return HV_STATUS_SUCCESS;
 	}
-	if (!IS_ALIGNED(hc->ingpa, 8) ||
-	    offset_in_page(hc->ingpa) + size > PAGE_SIZE)
-		return HV_STATUS_INVALID_ALIGNMENT;
+	st = kvm_vsm_check_buffer(hc->ingpa, size);
+	if (st)
+		return st;
 	if (!kvm_vsm_gpa_allowed(vcpu, hc->ingpa, false))
 		return HV_STATUS_ACCESS_DENIED;
 	if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
@@ -696,31 +716,46 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 	return HV_STATUS_SUCCESS;
 }
 
+/*
+ * HvModifyVtlProtectionMask: the elements are checked in order, and those
+ * before the first invalid one are applied, so that the reps completed are
+ * exact. On -ENOMEM from the store no rep of this call counts as done,
+ * although a part of the list (in address order) may be applied: the
+ * guest retries the same call.
+ */
 static u64 kvm_vsm_modify(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 			  struct hv_vsm_input *in)
 {
 	struct kvm_memory_slot *slot = NULL;
 	struct hv_vsm_modify m;
-	u16 st, i;
+	u16 st, i, n;
 	gfn_t gfn;
+	int r;
 
 	st = hv_vsm_decode_modify(c, in, &m);
 	if (st)
 		return st;
 	/* Every page must be RAM; neighbours mostly share a memslot. */
-	for (i = 0; i < m.count; i++) {
-		gfn = m.gpns[i];
+	st = m.status;
+	for (n = 0; n < m.count; n++) {
+		gfn = m.gpns[n];
 		if (slot && gfn - slot->base_gfn < slot->npages)
 			continue;
 		slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
-		if (!kvm_is_visible_memslot(slot))
-			return HV_STATUS_INVALID_PARAMETER;
+		if (!kvm_is_visible_memslot(slot)) {
+			st = HV_STATUS_INVALID_PARAMETER;
+			break;
+		}
 	}
 	/* The list is in the vCPU's own input buffer: sorted in place. */
-	if (kvm_vtl_protect_gfns(vcpu->kvm, m.layer, (u64 *)m.gpns, m.count,
-				 m.prot))
+	r = n ? kvm_vtl_protect_gfns(vcpu->kvm, m.layer, (u64 *)m.gpns, n,
+				     m.prot) : 0;
+	if (r == -ENOMEM)
 		return HV_STATUS_INSUFFICIENT_MEMORY;
-	return (u64)hv_vsm_rep_count(in->control) << HV_HYPERCALL_REP_COMP_OFFSET;
+	if (r)
+		return HV_STATUS_INVALID_PARAMETER;
+	i = hv_vsm_rep_start(in->control) + n;
+	return st | (u64)i << HV_HYPERCALL_REP_COMP_OFFSET;
 }
 
 static u64 kvm_vsm_enable_partition(struct kvm_vcpu *vcpu,
@@ -939,12 +974,6 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	st = hv_vsm_decode_vp_regs(c, in, &r);
 	if (st)
 		return st;
-	if (!kvm_hv_vcpu_by_vpidx(vcpu->kvm, r.vp_index))
-		return HV_STATUS_INVALID_VP_INDEX;
-	if (!set && (!IS_ALIGNED(hc->outgpa, 16) ||
-		     offset_in_page(hc->outgpa) +
-		     (start + r.count) * sizeof(out) > PAGE_SIZE))
-		return HV_STATUS_INVALID_ALIGNMENT;
 	if (!set && !kvm_vsm_gpa_allowed(vcpu, hc->outgpa, true))
 		return HV_STATUS_ACCESS_DENIED;
 
@@ -989,6 +1018,7 @@ u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc)
 	u16 code = hv_vsm_code(hc->control);
 	struct hv_vsm_caller c;
 	struct hv_vsm_input in;
+	u64 ret;
 	u16 st;
 
 	st = hv_vsm_check_control(hc->control);
@@ -998,6 +1028,10 @@ u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc)
 	if (hc->fast && code == HVCALL_GET_VP_REGISTERS)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	st = kvm_vsm_read_input(vcpu, hc, &in);
+	if (!st && code == HVCALL_GET_VP_REGISTERS)
+		st = kvm_vsm_check_buffer(hc->outgpa,
+					  hv_vsm_rep_count(hc->control) *
+					  sizeof(struct hv_vsm_reg_value));
 	if (st)
 		return st;
 
@@ -1011,12 +1045,20 @@ u64 kvm_hv_vsm_hypercall(struct kvm_vcpu *vcpu, const struct kvm_vsm_hcall *hc)
 	kvm_vsm_caller(vcpu, &c);
 	switch (code) {
 	case HVCALL_MODIFY_VTL_PROTECTION_MASK:
-		return kvm_vsm_modify(vcpu, &c, &in);
+		ret = kvm_vsm_modify(vcpu, &c, &in);
+		break;
 	case HVCALL_GET_VP_REGISTERS:
 	case HVCALL_SET_VP_REGISTERS:
-		return kvm_vsm_vp_regs(vcpu, &c, hc, &in);
+		ret = kvm_vsm_vp_regs(vcpu, &c, hc, &in);
+		break;
+	default:
+		return HV_STATUS_INVALID_HYPERCALL_CODE;
 	}
-	return HV_STATUS_INVALID_HYPERCALL_CODE;
+	/* A rep call failing on its header did the reps before its start. */
+	if (!(ret >> HV_HYPERCALL_REP_COMP_OFFSET))
+		ret |= (u64)hv_vsm_rep_start(hc->control) <<
+		       HV_HYPERCALL_REP_COMP_OFFSET;
+	return ret;
 }
 
 static gpa_t kvm_vsm_assist_gpa(u64 msr)

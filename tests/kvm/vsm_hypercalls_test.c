@@ -43,7 +43,7 @@ static struct {
 	int vtl1_entries[2];
 } g;
 
-enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT };
+enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT, CMD_FIRST_DEFAULT };
 
 static u64 vp(void)
 {
@@ -207,24 +207,37 @@ static void vtl1_boot(void)
 	gpns[0] = GPN(0);
 	GUEST_ASSERT_EQ(modify(1, M_R, 0, gpns, 1, 0) & 0xffff,
 			ST_INVALID_PARTITION);
-	GUEST_ASSERT_EQ(modify(SELF, M_R, USE_VTL(1), gpns, 1, 0) & 0xffff,
+	/* TargetVtl names the layer: above the caller, or VTL0's, refused. */
+	GUEST_ASSERT_EQ(modify(SELF, M_R, USE_VTL(2), gpns, 1, 0) & 0xffff,
 			ST_ACCESS_DENIED);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, USE_VTL(0), gpns, 1, 0) & 0xffff,
+			ST_INVALID_PARAMETER);
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0x20, gpns, 1, 0) & 0xffff,
 			ST_INVALID_PARAMETER);
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0x100, gpns, 1, 0) & 0xffff,
 			ST_INVALID_PARAMETER);
+	/* Bad flags: INVALID_REGISTER_VALUE, as OpenHCL answers. */
 	GUEST_ASSERT_EQ(modify(SELF, M_W, 0, gpns, 1, 0) & 0xffff,
-			ST_INVALID_PARAMETER);
+			ST_INVALID_REG_VALUE);
 	GUEST_ASSERT_EQ(modify(SELF, M_R | 0x4, 0, gpns, 1, 0) & 0xffff,
-			ST_INVALID_PARAMETER);
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(modify(SELF, M_R | 0x8, 0, gpns, 1, 0) & 0xffff,
+			ST_INVALID_REG_VALUE);
 	GUEST_ASSERT_EQ(modify(SELF, M_R | 0x10, 0, gpns, 1, 0) & 0xffff,
-			ST_INVALID_PARAMETER);
-	gpns[1] = 1ULL << 35;			/* not RAM */
-	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0) & 0xffff,
-			ST_INVALID_PARAMETER);
-	gpns[1] = 1ULL << 41;			/* beyond 52 bits */
-	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0) & 0xffff,
-			ST_INVALID_PARAMETER);
+			ST_INVALID_REG_VALUE);
+	/* A bad first element: nothing done; after a rep start, the start. */
+	gpns[0] = 1ULL << 35;			/* not RAM */
+	gpns[1] = GPN(0);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0), ST_INVALID_PARAMETER);
+	gpns[0] = 1ULL << 41;			/* beyond 52 bits */
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, 0), ST_INVALID_PARAMETER);
+	gpns[0] = GPN(0);
+	gpns[1] = 1ULL << 35;
+	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 3, REP_START(1)),
+			ST_INVALID_PARAMETER | REPS(1));
+	GUEST_ASSERT_EQ(modify(SELF, M_W, 0, gpns, 3, REP_START(2)),
+			ST_INVALID_REG_VALUE | REPS(2));
+	gpns[0] = GPN(0);
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 0, 0) & 0xffff,
 			ST_INVALID_INPUT);
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 1, REP_START(1)) & 0xffff,
@@ -235,17 +248,25 @@ static void vtl1_boot(void)
 				     in_gpa(), 0), ST_INVALID_INPUT);
 	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(1),
 				     in_gpa() + 4, 0), ST_INVALID_ALIGNMENT);
+	/* Input past its page: invalid input (OpenHCL), before alignment. */
 	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(2),
-				     in_gpa() + PG - 16, 0),
-			ST_INVALID_ALIGNMENT);
+				     in_gpa() + PG - 16, 0), ST_INVALID_INPUT);
+	GUEST_ASSERT_EQ(hcall_status(HVCALL_MODIFY_VTL_PROT | REPS(2),
+				     in_gpa() + PG - 20, 0), ST_INVALID_INPUT);
 	GUEST_SYNC(10);		/* host: layer 1 still all RWX */
 
-	/* page 0: R; page 1: none; page 2: RW; pages 3-5: R (unsorted). */
+	/*
+	 * page 0: R, then a page that is not RAM: the first rep is done;
+	 * page 1: none, by naming the caller's own layer; page 2: RW;
+	 * pages 3-5: R (unsorted).
+	 */
 	gpns[0] = GPN(0);
-	r = modify(SELF, M_R, 0, gpns, 1, 0);
-	GUEST_ASSERT_EQ(r, REPS(1));
+	gpns[1] = 1ULL << 35;
+	gpns[2] = GPN(9);
+	r = modify(SELF, M_R, 0, gpns, 3, 0);
+	GUEST_ASSERT_EQ(r, ST_INVALID_PARAMETER | REPS(1));
 	gpns[0] = GPN(1);
-	GUEST_ASSERT_EQ(modify(SELF, 0, USE_VTL(0), gpns, 1, 0), REPS(1));
+	GUEST_ASSERT_EQ(modify(SELF, 0, USE_VTL(1), gpns, 1, 0), REPS(1));
 	gpns[0] = GPN(2);
 	GUEST_ASSERT_EQ(modify(SELF, M_R | M_W, 0, gpns, 1, 0), REPS(1));
 	gpns[0] = GPN(5);
@@ -265,6 +286,13 @@ static void vtl1_boot(void)
 	gpns[0] = GPN(7);
 	gpns[1] = GPN(8);
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, gpns, 2, REP_START(1)), REPS(2));
+
+	/* TLFS: the default mask is fixed once protection is on. */
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+				CONFIG_ENABLE | CONFIG_MASK(M_R)),
+			ST_INVALID_REG_VALUE);
+	GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+				CONFIG_ENABLE | CONFIG_MASK(M_RWX)), ST_SUCCESS);
 	GUEST_SYNC(11);		/* host: exactly those protections */
 
 	/* Pages VTL0 will hand KVM as hypercall output and input. */
@@ -320,11 +348,30 @@ void vtl1_main(void)
 			break;
 		}
 		case CMD_DEFAULT:
+			/*
+			 * The default is fixed once protection is on: a new
+			 * one is refused, and the exceptions stay.
+			 */
+			GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+						CONFIG_ENABLE |
+						CONFIG_MASK(M_R | M_X)),
+					ST_INVALID_REG_VALUE);
+			a->entry_reason = 0;
+			vtl_return(0);
+			break;
+		case CMD_FIRST_DEFAULT:
 			/* The default: every page of VTL0 loses write access. */
+			wrmsr(HV_X64_MSR_VP_ASSIST_PAGE,
+			      g.assist_gpa[0][1] | 1);
 			GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
 						CONFIG_ENABLE |
 						CONFIG_MASK(M_R | M_X)),
 					ST_SUCCESS);
+			GUEST_ASSERT_EQ(set_reg(0, REG_PARTITION_CONFIG,
+						CONFIG_ENABLE |
+						CONFIG_MASK(M_RWX)),
+					ST_INVALID_REG_VALUE);
+			a = (void *)g.assist_gva[0][1];
 			a->entry_reason = 0;
 			vtl_return(0);
 			break;
@@ -364,10 +411,28 @@ static void test_vp_regs_inputs(void)
 	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(2), in_gpa(),
 				  g.out_gpa[0]), ST_INVALID_PARAMETER | REPS(1));
 	GUEST_ASSERT_EQ(out[0], 1ULL << 16);
-	/* Output not 16-byte aligned; no XMM output, so no fast form. */
+	/*
+	 * Output 8-byte aligned is enough (OpenHCL); not 8-byte aligned, or
+	 * past its page, refused. No XMM output, so no fast form.
+	 */
+	names[1] = REG_VP_STATUS;
+	out[1] = 0;
 	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
-				  g.out_gpa[0] + 8) & 0xffff,
+				  g.out_gpa[0] + 8), REPS(1));
+	GUEST_ASSERT_EQ(out[1], 1ULL << 16);
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), in_gpa(),
+				  g.out_gpa[0] + 4) & 0xffff,
 			ST_INVALID_ALIGNMENT);
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(2), in_gpa(),
+				  g.out_gpa[0] + PG - 24), ST_INVALID_INPUT);
+	/* An error after a rep start: the reps before it count as done. */
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(2) | REP_START(1),
+				  in_gpa(), g.out_gpa[0]), REPS(2));
+	in[1] = 99;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(2) | REP_START(1),
+				  in_gpa(), g.out_gpa[0]),
+			ST_INVALID_VP_INDEX | REPS(1));
+	in[1] = (u32)-2;
 	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1) | FAST, SELF,
 				  (u32)-2) & 0xffff, ST_INVALID_INPUT);
 
@@ -434,7 +499,8 @@ static void guest_vp0(void)
 	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 0), ST_SUCCESS);
 	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 0), ST_VTL_ENABLED);
 
-	/* HvEnableVpVtl: VTL0 only for its own VP. */
+	/* HvEnableVpVtl: VTL0 only for its own VP; a VP must exist first. */
+	GUEST_ASSERT_EQ(enable_vp(7, 1, 0), ST_INVALID_VP_INDEX);
 	GUEST_ASSERT_EQ(enable_vp(1, 1, 1), ST_ACCESS_DENIED);
 	GUEST_ASSERT_EQ(enable_vp(0, 2, 0), ST_INVALID_VTL_STATE);
 	g.ctx[1].cr0 = X86_CR0_PG;		/* paging without PE */
@@ -450,9 +516,14 @@ static void guest_vp0(void)
 	GUEST_ASSERT_EQ(get_reg(0, REG_VP_STATUS, &val), ST_SUCCESS);
 	GUEST_ASSERT_EQ(val, 3ULL << 16);
 
-	/* VTL0 places no protections, and may not read VTL1's registers. */
+	/*
+	 * VTL0 places no protections: it has no layer of its own, and may
+	 * not name VTL1's. Nor may it read VTL1's registers.
+	 */
 	GUEST_ASSERT_EQ(modify(SELF, M_R, 0, (u64[]){ GPN(0) }, 1, 0) & 0xffff,
-			ST_ACCESS_DENIED);
+			ST_INVALID_PARAMETER);
+	GUEST_ASSERT_EQ(modify(SELF, M_R, USE_VTL(1), (u64[]){ GPN(0) }, 1, 0) &
+			0xffff, ST_ACCESS_DENIED);
 	GUEST_ASSERT_EQ(get_reg(USE_VTL(1), REG_PARTITION_CONFIG, &val),
 			ST_ACCESS_DENIED);
 	GUEST_ASSERT_EQ(get_reg(0, REG_PARTITION_CONFIG, &val),
@@ -521,7 +592,7 @@ static void guest_vp0(void)
 	vtl0_touch(9, 2);
 	vtl0_touch(9, 1);	/* denied */
 
-	/* Second entry: VTL1 sets the default to RX. */
+	/* Second entry: VTL1 tries to make RX the default. */
 	g.vtl1_cmd[0] = CMD_DEFAULT;
 	GUEST_SYNC(30);
 	vsm_switch(call_entry(), 0, &rcx);
@@ -792,29 +863,89 @@ static void test_boot(void)
 	TEST_ASSERT_EQ(s, 30);
 	TEST_ASSERT_EQ(faults, 11);
 
-	/* VTL1 made RX the default: VTL0's first write faults, anywhere. */
-	{
-		int r = __vcpu_run(vcpus[0]);
+	/* The default stayed RWX, and the exceptions with it. */
+	p = (struct kvm_vtl_protection){ .vtl = 1,
+					 .flags = KVM_VTL_PROTECTION_DEFAULT };
+	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
+	TEST_ASSERT_EQ(p.prot, M_RWX);
+	cur[12] = M_R;		/* VTL0's refused hypercall output */
+	cur[13] = 0;		/* and input */
+	check_layer(vm, cur);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 0);
+	kvm_vm_free(vm);
+}
 
-		TEST_ASSERT(r == -1 && errno == EFAULT &&
-			    vcpus[0]->run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
-			    vcpus[0]->run->memory_fault.flags ==
-			    (KVM_MEMORY_EXIT_FLAG_WRITE | KVM_MEMORY_EXIT_FLAG_VTL),
-			    "default RX: want a VTL0 write fault, got %d/%d", r,
-			    errno);
-	}
+/* VP 0 enables VTL1, whose first VsmPartitionConfig makes RX the default. */
+static void guest_first_default(void)
+{
+	u64 rcx;
+
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, g.hcall_gpa | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[0][0] | 1);
+	GUEST_ASSERT_EQ(get_reg(0, REG_CODE_PAGE_OFFSETS, &code_offsets),
+			ST_SUCCESS);
+	GUEST_ASSERT_EQ(enable_partition(SELF, 1, 0), ST_SUCCESS);
+	GUEST_ASSERT_EQ(enable_vp(0, 1, 0), ST_SUCCESS);
+	g.vtl1_cmd[0] = CMD_FIRST_DEFAULT;
+	vsm_switch(call_entry(), 0, &rcx);
+	/* VTL0's first write, to its stack at the latest, faults. */
+	GUEST_ASSERT_EQ(g.vtl1_entries[0], 1);
+	GUEST_DONE();
+}
+
+/*
+ * The default mask is one O(1) layer default, set by the first write that
+ * enables protection and fixed from then on.
+ */
+static void test_first_default(void)
+{
+	struct kvm_vtl_protection p;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	u64 stack;
+	int r;
+
+	memset(&g, 0, sizeof(g));
+	vm = vm_create(1);
+	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
+	vcpu = vm_vcpu_add(vm, 0, guest_first_default);
+	vcpu_set_hv_cpuid(vcpu);
+	vm_install_exception_handler(vm, UD_VECTOR, ud_handler);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_PAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
+	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
+	g.test_gva = TEST_GPA;
+	g.test_gpa = TEST_GPA;
+	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
+	g.out_gva[0] = vsm_alloc_page(vm, &g.out_gpa[0]);
+	g.assist_gva[0][0] = vsm_alloc_page(vm, &g.assist_gpa[0][0]);
+	g.assist_gva[0][1] = vsm_alloc_page(vm, &g.assist_gpa[0][1]);
+	stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
+	vsm_make_ctx(vcpu, &g.ctx[0], stack);
+	g.ctx[1] = g.ctx[0];
+	sync_global_to_guest(vm, g);
+
+	r = __vcpu_run(vcpu);
+	TEST_ASSERT(r == -1 && errno == EFAULT &&
+		    vcpu->run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
+		    vcpu->run->memory_fault.flags ==
+		    (KVM_MEMORY_EXIT_FLAG_WRITE | KVM_MEMORY_EXIT_FLAG_VTL),
+		    "default RX: want a VTL0 write fault, got %d/%d", r, errno);
 	p = (struct kvm_vtl_protection){ .vtl = 1,
 					 .flags = KVM_VTL_PROTECTION_DEFAULT };
 	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
 	TEST_ASSERT_EQ(p.prot, M_R | M_X);
-	/* The default replaced the exceptions. */
+	/* The default is the whole layer: no exception anywhere. */
 	p = (struct kvm_vtl_protection){ .vtl = 1, .address = TEST_GPA,
 					 .size = TEST_PAGES * PG };
 	vm_ioctl(vm, KVM_GET_VTL_PROTECTION, &p);
 	TEST_ASSERT(p.prot == (M_R | M_X) && p.size == TEST_PAGES * PG,
-		    "after default: prot %x size 0x%llx", p.prot, p.size);
+		    "default: prot %x size 0x%llx", p.prot, p.size);
 	set_prot(vm, 0, 0, M_RWX, KVM_VTL_PROTECTION_DEFAULT);
-	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpus[0]), 0);
+	TEST_ASSERT_EQ(vsm_run_to_ucall(vcpu), 0);
 	kvm_vm_free(vm);
 }
 
@@ -886,9 +1017,11 @@ int main(void)
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_HYPERV_ENFORCE_CPUID));
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	test_boot();
 	ksft_test_result_pass("VBS boot sequence on 2 vCPUs, every status\n");
+	test_first_default();
+	ksft_test_result_pass("DefaultVtlProtectionMask set once, O(1)\n");
 	test_cpuid_and_off();
 	ksft_test_result_pass("CPUID bits, ENFORCE_CPUID, VSM off\n");
 	ksft_finished();

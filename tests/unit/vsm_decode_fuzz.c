@@ -25,7 +25,13 @@
 static const u8 *buf;
 static u32 len;
 static u64 control;
-static struct hv_vsm_caller caller;
+/* VPs 0-3 exist. */
+static bool fuzz_vp_exists(void *ctx, u32 vp_index)
+{
+	return vp_index < 4;
+}
+
+static struct hv_vsm_caller caller = { .vp_exists = fuzz_vp_exists };
 /* Where the list elements that KVM reads go, so that they are read. */
 u32 sink;
 
@@ -178,19 +184,29 @@ static void fuzz_modify(u16 ctl)
 		return;
 	require(len >= hv_vsm_input_size(control));
 	require(h->partition_id == HV_PARTITION_ID_SELF);
-	require(caller.vtl && (caller.protection_vtls & BIT(caller.vtl)));
-	require(m.layer == caller.vtl);
+	require(m.layer >= 1 && m.layer <= caller.vtl);
+	require(m.layer == (h->target_vtl & HV_VSM_INPUT_VTL_USE_TARGET ?
+			    (h->target_vtl & HV_VSM_INPUT_VTL_TARGET) :
+			    caller.vtl));
+	require(m.layer < caller.vtl ||
+		(caller.protection_vtls & BIT(caller.vtl)));
 	require(hv_vsm_prot_valid(m.prot, false) && map_valid(m.prot, false));
 	require(m.prot == h->map_flags);
 	if (ctl)
 		return;
 	/* Only a control word KVM accepts makes a request it can apply. */
-	require(m.count &&
-		m.count == hv_vsm_rep_count(control) - hv_vsm_rep_start(control));
+	require(m.count <=
+		hv_vsm_rep_count(control) - hv_vsm_rep_start(control));
 	require(inside(m.gpns, (size_t)m.count * sizeof(u64), HEADER));
 	require(((uintptr_t)m.gpns - (uintptr_t)buf - HEADER) % sizeof(u64) == 0);
 	for (i = 0; i < m.count; i++)
 		require(m.gpns[i] <= HV_VSM_GPN_MAX);
+	/* The elements not covered start with an invalid one. */
+	if (m.count < hv_vsm_rep_count(control) - hv_vsm_rep_start(control))
+		require(m.status == HV_STATUS_INVALID_PARAMETER &&
+			m.gpns[m.count] > HV_VSM_GPN_MAX);
+	else
+		require(m.status == HV_STATUS_SUCCESS);
 }
 
 static void fuzz_enable_partition(void)
@@ -230,6 +246,7 @@ static void fuzz_enable_vp(void)
 	require(caller.partition_vtls & BIT(e.vtl));
 	require(e.vp_index == (h->vp_index == HV_VP_INDEX_SELF ?
 			       caller.vp_index : h->vp_index));
+	require(fuzz_vp_exists(NULL, e.vp_index));
 	require(inside(e.ctx, sizeof(*e.ctx), HEADER));
 	if (caller.vtl < e.vtl)
 		require(caller.vtl + 1 == e.vtl &&
@@ -252,7 +269,8 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 		require(vtl);
 		require(!(val & ~GENMASK_ULL(12, 0)));
 		require(!(old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) ||
-			(val & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION));
+			!((old ^ val) & (HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+					 HV_VSM_CONFIG_DEFAULT_MASK)));
 		require(map_valid((val & HV_VSM_CONFIG_DEFAULT_MASK) >> 1, false));
 		break;
 	case HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0 ... HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL14:
@@ -288,6 +306,7 @@ static void fuzz_vp_regs(u16 ctl)
 	require(r.vtl <= caller.vtl);
 	require(r.vp_index == (h->vp_index == HV_VP_INDEX_SELF ?
 			       caller.vp_index : h->vp_index));
+	require(fuzz_vp_exists(NULL, r.vp_index));
 	if (ctl)
 		return;
 	require(r.count &&

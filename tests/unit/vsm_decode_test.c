@@ -36,6 +36,7 @@
 #define ENABLED		HV_STATUS_VTL_ALREADY_ENABLED
 #define BAD_STATE	HV_STATUS_INVALID_VTL_STATE
 #define BAD_VALUE	HV_STATUS_INVALID_REGISTER_VALUE
+#define BAD_VP		HV_STATUS_INVALID_VP_INDEX
 
 #define R		HV_VSM_MAP_READ
 #define W		HV_VSM_MAP_WRITE
@@ -48,6 +49,14 @@
 /* The calling VP's index in every caller below. */
 #define MY_VP		3
 
+/* The partition has VPs 0 to NR_VPS - 1. */
+#define NR_VPS		16
+
+static bool vp_exists(void *ctx, u32 vp_index)
+{
+	return vp_index < NR_VPS;
+}
+
 /*
  * A caller at VTL @v; @max the VMM's highest VTL; @part, @vp and @any the
  * VTLs enabled in the partition, on the calling VP and on some VP; @prot
@@ -56,7 +65,8 @@
 #define CALLER(v, max, part, vp, any, prot) {				\
 	.vtl = (v), .max_vtl = (max), .partition_vtls = (part),		\
 	.vp_vtls = (vp), .any_vp_vtls = (any),				\
-	.protection_vtls = (prot), .vp_index = MY_VP }
+	.protection_vtls = (prot), .vp_index = MY_VP,			\
+	.vp_exists = vp_exists }
 
 /* VTL0 and VTL1 everywhere, VTL1 protecting, up to VTL2 allowed. */
 #define VTL0_C		CALLER(0, 2, 0x3, 0x3, 0x3, 0x2)
@@ -338,7 +348,7 @@ struct modify_case {
 	int adj;
 	u16 want;
 	u8 layer, prot;
-	u16 count, first;
+	u16 count, first, status;
 };
 
 static const struct modify_case modify_cases[] = {
@@ -367,44 +377,60 @@ static const struct modify_case modify_cases[] = {
 	{ "reserved byte 2", VTL1_C, CTL(MOD, 1, 0),
 	  { SELF, R, 0, { 0, 0, 0x80 } }, {}, 0, BAD_PARAM },
 	{ "reserved bits before access", VTL0_C, CTL(MOD, 1, 0),
-	  { SELF, R, 0, { 0, 1 } }, {}, 0, BAD_PARAM },
-	{ "from vtl0", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0, DENIED },
+	  { SELF, R, USE(1), { 0, 1 } }, {}, 0, BAD_PARAM },
+	/* OpenHCL: a target above the caller is denied, VTL0 invalid. */
+	{ "from vtl0, own layer", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0,
+	  BAD_PARAM },
 	{ "from vtl0, target vtl0", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(0)),
+	  {}, 0, BAD_PARAM },
+	{ "from vtl0, target vtl1", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(1)),
 	  {}, 0, DENIED },
 	{ "from vtl0, all protecting", CALLER(0, 2, 0x7, 0x7, 0x7, 0x7),
-	  CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0, DENIED },
-	{ "target == caller", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(1)), {},
-	  0, DENIED },
+	  CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0, BAD_PARAM },
 	{ "target above caller", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(2)),
 	  {}, 0, DENIED },
 	{ "target 15", VTL2_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(15)), {}, 0,
 	  DENIED },
-	{ "vtl2 target vtl2", VTL2_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(2)), {},
-	  0, DENIED },
-	{ "protection not enabled", CALLER(1, 2, 0x3, 0x3, 0x3, 0), CTL(MOD, 1, 0),
-	  MOD_HDR(R, 0), {}, 0, DENIED },
+	{ "target vtl0 explicit", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(0)),
+	  { 7 }, 0, BAD_PARAM },
+	{ "vtl2 target vtl0", VTL2_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(0)),
+	  { 7 }, 0, BAD_PARAM },
+	{ "protection not enabled", CALLER(1, 2, 0x3, 0x3, 0x3, 0),
+	  CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0, DENIED },
+	{ "own layer by target, not enabled", CALLER(1, 2, 0x3, 0x3, 0x3, 0),
+	  CTL(MOD, 1, 0), MOD_HDR(R, USE(1)), {}, 0, DENIED },
 	{ "protection only below caller", CALLER(2, 2, 0x7, 0x7, 0x7, 0x2),
 	  CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0, DENIED },
-	{ "access before flags", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(W, 0),
+	{ "target before flags", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(W, USE(2)),
 	  { HV_VSM_GPN_MAX + 1 }, 0, DENIED },
-	{ "flags W", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(W, 0), {}, 0, BAD_PARAM },
-	{ "flags K", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(K, 0), {}, 0, BAD_PARAM },
+	{ "enablement before flags", CALLER(1, 2, 0x3, 0x3, 0x3, 0),
+	  CTL(MOD, 1, 0), MOD_HDR(W, 0), {}, 0, DENIED },
+	/* OpenHCL answers bad flags with INVALID_REGISTER_VALUE. */
+	{ "flags W", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(W, 0), {}, 0, BAD_VALUE },
+	{ "flags K", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(K, 0), {}, 0, BAD_VALUE },
 	{ "flags RK, no MBEC", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | K, 0), {}, 0,
-	  BAD_PARAM },
+	  BAD_VALUE },
 	{ "flags RU, no MBEC", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | U, 0), {}, 0,
-	  BAD_PARAM },
+	  BAD_VALUE },
 	{ "flags bit 4", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | BIT(4), 0), {}, 0,
-	  BAD_PARAM },
+	  BAD_VALUE },
+	{ "flags adjustable", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | BIT(15), 0),
+	  {}, 0, BAD_VALUE },
 	{ "flags bit 31", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | BIT(31), 0), {},
-	  0, BAD_PARAM },
+	  0, BAD_VALUE },
+	{ "flags before gpn", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(W, 0),
+	  { HV_VSM_GPN_MAX + 1 }, 0, BAD_VALUE },
+	/* Elements are checked in order: the valid ones before are done. */
 	{ "gpn max + 1", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, 0),
-	  { HV_VSM_GPN_MAX + 1 }, 0, BAD_PARAM },
+	  { HV_VSM_GPN_MAX + 1 }, 0, OK, 1, R, 0, 0, BAD_PARAM },
 	{ "gpn bit 63", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), { BIT_ULL(63) },
-	  0, BAD_PARAM },
+	  0, OK, 1, R, 0, 0, BAD_PARAM },
 	{ "last gpn too big", VTL1_C, CTL(MOD, 3, 0), MOD_HDR(R, 0),
-	  { 1, 2, HV_VSM_GPN_MAX + 1 }, 0, BAD_PARAM },
+	  { 1, 2, HV_VSM_GPN_MAX + 1 }, 0, OK, 1, R, 2, 0, BAD_PARAM },
+	{ "middle gpn too big", VTL1_C, CTL(MOD, 4, 0), MOD_HDR(R, 0),
+	  { 1, ~0ULL, 3, ~0ULL }, 0, OK, 1, R, 1, 0, BAD_PARAM },
 	{ "gpn at rep start too big", VTL1_C, CTL(MOD, 3, 1), MOD_HDR(R, 0),
-	  { 1, ~0ULL, 3 }, 0, BAD_PARAM },
+	  { 1, ~0ULL, 3 }, 0, OK, 1, R, 0, 1, BAD_PARAM },
 	{ "gpn before rep start ignored", VTL1_C, CTL(MOD, 3, 1), MOD_HDR(R, 0),
 	  { ~0ULL, 2, 3 }, 0, OK, 1, R, 2, 1 },
 	{ "gpn max", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), { HV_VSM_GPN_MAX },
@@ -418,18 +444,21 @@ static const struct modify_case modify_cases[] = {
 	  R | K | U, 1, 0 },
 	{ "RWX", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R | W | K | U, 0), { 7 }, 0,
 	  OK, 1, R | W | K | U, 1, 0 },
-	{ "target vtl0 explicit", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(0)),
+	/* TargetVtl names the layer; without UseTargetVtl, the caller's. */
+	{ "target == caller", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(1)),
 	  { 7 }, 0, OK, 1, R, 1, 0 },
 	{ "target bits without UseTargetVtl", VTL1_C, CTL(MOD, 1, 0),
 	  MOD_HDR(R, 5), { 7 }, 0, OK, 1, R, 1, 0 },
 	{ "vtl2, layer 2", VTL2_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), { 7 }, 0, OK,
 	  2, R, 1, 0 },
-	{ "vtl2 target vtl1, layer 2", VTL2_C, CTL(MOD, 1, 0),
-	  MOD_HDR(R, USE(1)), { 7 }, 0, OK, 2, R, 1, 0 },
-	{ "vtl2 target vtl0, layer 2", VTL2_C, CTL(MOD, 1, 0),
-	  MOD_HDR(R, USE(0)), { 7 }, 0, OK, 2, R, 1, 0 },
+	{ "vtl2 target vtl2", VTL2_C, CTL(MOD, 1, 0), MOD_HDR(R, USE(2)),
+	  { 7 }, 0, OK, 2, R, 1, 0 },
+	{ "vtl2 target vtl1, layer 1", VTL2_C, CTL(MOD, 1, 0),
+	  MOD_HDR(R, USE(1)), { 7 }, 0, OK, 1, R, 1, 0 },
 	{ "vtl2, vtl1 not protecting", CALLER(2, 2, 0x7, 0x7, 0x7, 0x4),
-	  CTL(MOD, 1, 0), MOD_HDR(R, USE(1)), { 7 }, 0, OK, 2, R, 1, 0 },
+	  CTL(MOD, 1, 0), MOD_HDR(R, USE(1)), { 7 }, 0, OK, 1, R, 1, 0 },
+	{ "vtl2 not protecting, layer 1", CALLER(2, 2, 0x7, 0x7, 0x7, 0),
+	  CTL(MOD, 1, 0), MOD_HDR(R, USE(1)), { 7 }, 0, OK, 1, R, 1, 0 },
 	{ "rep start 2 of 4", VTL1_C, CTL(MOD, 4, 2), MOD_HDR(R, 0),
 	  { 1, 2, 3, 4 }, 0, OK, 1, R, 2, 2 },
 	{ "rep start 5 of 6", VTL1_C, CTL(MOD, 6, 5), MOD_HDR(R, 0),
@@ -463,6 +492,7 @@ static void test_modify(void)
 			expect(&r, "layer", m.layer, t->layer);
 			expect(&r, "prot", m.prot, t->prot);
 			expect(&r, "count", m.count, t->count);
+			expect(&r, "then", m.status, t->status);
 			expect(&r, "gpns offset", offset(m.gpns, buf),
 			       16 + 8 * t->first);
 		}
@@ -496,7 +526,9 @@ static void test_modify_page(void)
 
 	r = (struct result){};
 	gpn[509] = HV_VSM_GPN_MAX + 1;
-	expect(&r, "status", hv_vsm_decode_modify(&c, &in, &m), BAD_PARAM);
+	expect(&r, "status", hv_vsm_decode_modify(&c, &in, &m), OK);
+	expect(&r, "count", m.count, 508);
+	expect(&r, "then", m.status, BAD_PARAM);
 	report("decode_modify", "last of 510 reps too big", &r);
 	free(buf);
 }
@@ -642,8 +674,16 @@ static const struct enable_vp_case enable_vp_cases[] = {
 	{ "vtl1, other vp", VTL1_C, SELF, 0, 1, 0, 0, 0, OK, 0, 1 },
 	{ "vtl1, own vp by self", VTL1_C, SELF, VP_SELF, 1, 0, 0, 0, OK, MY_VP,
 	  1 },
-	{ "vtl1, any vp index", VTL1_C, SELF, 0xffffffff, 1, 0, 0, 0, OK,
-	  0xffffffff, 1 },
+	{ "vtl1, no such vp", VTL1_C, SELF, 0xffffffff, 1, 0, 0, 0, BAD_VP },
+	{ "vtl1, vp index 16", VTL1_C, SELF, NR_VPS, 1, 0, 0, 0, BAD_VP },
+	/* OpenHCL checks the VP index before anything but the partition. */
+	{ "vtl0, no such vp", CALLER(0, 2, 0x3, 0x1, 0x1, 0), SELF, NR_VPS, 1,
+	  0, 0, 0, BAD_VP },
+	{ "vp index before vtl", VTL1_C, SELF, 100, 0, 1, 0, 0, BAD_VP },
+	{ "partition id before vp index", VTL1_C, 0, 100, 0, 0, 0, 0,
+	  BAD_PART },
+	{ "vtl1, last vp", VTL1_C, SELF, NR_VPS - 1, 1, 0, 0, 0, OK,
+	  NR_VPS - 1, 1 },
 	{ "vtl2, vtl1 on other vp", VTL2_C, SELF, 7, 1, 0, 0, 0, OK, 7, 1 },
 	{ "vtl2, vtl2 on other vp", VTL2_C, SELF, 7, 2, 0, 0, 0, OK, 7, 2 },
 	{ "vtl1, vtl2 on own vp, first", CALLER(1, 2, 0x7, 0x3, 0x3, 0), SELF,
@@ -754,8 +794,15 @@ static const struct vp_regs_case vp_regs_cases[] = {
 	  MY_VP, 1, 1, 0 },
 	{ "set vp self", VTL1_C, CTL(SET, 1, 0), REGS_HDR(VP_SELF, 0), 0, OK,
 	  MY_VP, 1, 1, 0 },
-	{ "get vp any", VTL1_C, CTL(GET, 1, 0), REGS_HDR(0xffffffff, 0), 0, OK,
-	  0xffffffff, 1, 1, 0 },
+	{ "get no such vp", VTL1_C, CTL(GET, 1, 0), REGS_HDR(0xffffffff, 0), 0,
+	  BAD_VP },
+	{ "set vp 16", VTL1_C, CTL(SET, 1, 0), REGS_HDR(NR_VPS, 0), 0, BAD_VP },
+	{ "vp index before target vtl", VTL1_C, CTL(GET, 1, 0),
+	  REGS_HDR(99, USE(2)), 0, BAD_VP },
+	{ "partition id before vp index", VTL1_C, CTL(GET, 1, 0),
+	  { 0, 99, 0, { 0 } }, 0, BAD_PART },
+	{ "get last vp", VTL1_C, CTL(GET, 1, 0), REGS_HDR(NR_VPS - 1, 0), 0, OK,
+	  NR_VPS - 1, 1, 1, 0 },
 	{ "get rep start 2 of 5", VTL1_C, CTL(GET, 5, 2), REGS_HDR(0, 0), 0, OK,
 	  0, 1, 3, 2 },
 	{ "set rep start 1 of 3", VTL1_C, CTL(SET, 3, 1), REGS_HDR(0, 0), 0, OK,
@@ -908,7 +955,16 @@ static const struct reg_write_case reg_write_cases[] = {
 	{ "config at vtl0, bad value", 0, CONFIG, 0, BIT_ULL(13), BAD_PARAM },
 	{ "config 0", 1, CONFIG, 0, 0, OK },
 	{ "config enable protection", 1, CONFIG, 0, PROT, OK },
-	{ "config keep protection", 1, CONFIG, PROT, PROT | DEFAULT(R), OK },
+	{ "config keep protection", 1, CONFIG, PROT, PROT, OK },
+	{ "config keep protection and default", 1, CONFIG, PROT | DEFAULT(R),
+	  PROT | DEFAULT(R) | HV_VSM_CONFIG_INTERCEPT_PAGE, OK },
+	/* TLFS: the default is fixed once protection is on. */
+	{ "config change default after enable", 1, CONFIG, PROT,
+	  PROT | DEFAULT(R), BAD_VALUE },
+	{ "config clear default after enable", 1, CONFIG, PROT | DEFAULT(R),
+	  PROT, BAD_VALUE },
+	{ "config default before enable", 1, CONFIG, DEFAULT(R),
+	  DEFAULT(R | W), OK },
 	{ "config clear protection", 1, CONFIG, PROT, 0, BAD_VALUE },
 	{ "config clear protection, set others", 1, CONFIG, PROT | DEFAULT(R),
 	  DEFAULT(R) | HV_VSM_CONFIG_ZERO_MEMORY_ON_RESET, BAD_VALUE },
