@@ -69,6 +69,7 @@ void vtl1_main(void)
 	u64 rcx;
 	int b;
 
+	vsm_hv_init(g.hcall_gpa);
 	for (;;) {
 		switch (g.cmd) {
 		case CMD_SETUP:

@@ -101,6 +101,16 @@ static inline u64 vsm_set_vp_reg(u64 gva, u64 gpa, u32 name, u64 val)
 	return vsm_hcall(HVCALL_SET_VP_REGS | REPS(1), gpa, 0);
 }
 
+/*
+ * GUEST_OS_ID and HYPERCALL are private to each VTL (TLFS): a VTL sets its
+ * own before it makes a hypercall, here on the page VTL0 uses too.
+ */
+static inline void vsm_hv_init(u64 hcall_gpa)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, hcall_gpa | 1);
+}
+
 /* VTL1's entry point (HvEnableVpVtl's RIP), on its own stack: vtl1_main(). */
 static __attribute__((naked, unused)) void vtl1_entry(void)
 {

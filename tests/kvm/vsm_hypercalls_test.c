@@ -321,6 +321,7 @@ void vtl1_main(void)
 	struct vsm_vp_assist *a;
 	u64 v = vp();
 
+	vsm_hv_init(g.hcall_gpa);
 	for (;;) {
 		g.vtl1_entries[v]++;
 		a = (void *)g.assist_gva[v][1];

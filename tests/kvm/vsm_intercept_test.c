@@ -287,6 +287,7 @@ void vtl1_main(void)
 	struct msg *slot = (struct msg *)g.simp_gva[v];
 	int i;
 
+	vsm_hv_init(g.hcall_gpa);
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa[v][1] | 1);
 	wrmsr(HV_X64_MSR_SCONTROL, 1);
 	wrmsr(HV_X64_MSR_SIMP, g.simp_gpa[v] | 1);

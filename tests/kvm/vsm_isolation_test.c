@@ -73,10 +73,14 @@ enum { PG_NONE, PG_RO, PG_TSC, PG_FREE };
 enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
 enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
-	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, NR_CASES
+	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
+	NR_CASES
 };
 
-enum { CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE };
+enum {
+	CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE,
+	CMD_SYNIC, CMD_OS_ID
+};
 
 #define HVCALL_FLUSH_SPACE	0x0002
 #define HVCALL_SEND_IPI_	0x000b
@@ -95,12 +99,14 @@ static struct {
 	u64 hcall_gpa, hcall_gva;
 	u64 in_gpa[2], in_gva[2];
 	u64 assist_gpa, assist_gva;
+	u64 simp_gpa, simp_gva;
 	struct enable_vp_vtl ctx;
 	struct vtl_gprs vtl0;
 	u64 code_offsets;
 	int cmd;
 	int test;
 	u64 ipis;
+	u64 intercepts;
 } g;
 
 static void self_ipi_isr(struct ex_regs *regs)
@@ -141,6 +147,7 @@ void vtl1_main(void)
 {
 	struct vsm_vp_assist *a = (void *)g.assist_gva;
 
+	vsm_hv_init(g.hcall_gpa);
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, g.assist_gpa | 1);
 	GUEST_ASSERT_EQ(set_reg(1, REG_PARTITION_CONFIG,
 				CONFIG_ENABLE | CONFIG_MASK(M_RWX)), REPS(1));
@@ -150,7 +157,29 @@ void vtl1_main(void)
 		a->ret_rax = g.vtl0.rax;
 		a->ret_rcx = g.vtl0.rcx;
 		vtl1_leave(entry(1), &g.vtl0);
-		GUEST_ASSERT_EQ(a->entry_reason, 1);
+		/* VTL0 waits for an intercept only in CASE_OS_ID. */
+		GUEST_ASSERT_EQ(a->entry_reason, (g.cmd == CMD_OS_ID ? 3 : 1));
+		if (g.cmd == CMD_SYNIC) {
+			wrmsr(HV_X64_MSR_SCONTROL, 1);
+			wrmsr(HV_X64_MSR_SIMP, g.simp_gpa | 1);
+		}
+		if (g.cmd == CMD_OS_ID) {
+			/*
+			 * VTL0 zeroed its GUEST_OS_ID: VTL1's own still
+			 * holds, and so does its hypercall page. Its reference
+			 * TSC page is not VTL0's either.
+			 */
+			GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_GUEST_OS_ID),
+					HYPERV_LINUX_OS_ID);
+			GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_HYPERCALL),
+					g.hcall_gpa | 1);
+			GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_REFERENCE_TSC), 0);
+			/* A hypercall: VTL0 may now read the page. */
+			GUEST_ASSERT_EQ(modify(PAGE_GPA(PG_NONE) >> 12, M_R),
+					REPS(1));
+			g.intercepts++;
+			g.cmd = CMD_SETUP;
+		}
 		if (g.cmd == CMD_PROTECT_TSC)
 			GUEST_ASSERT_EQ(modify(PAGE_GPA(PG_TSC) >> 12, M_R),
 					REPS(1));
@@ -305,6 +334,22 @@ static void guest_code(void)
 		x2apic_write_reg(APIC_ICR, APIC_DM_SMI);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
+	case CASE_OS_ID:
+		/* VTL1 takes intercepts from here on. */
+		vtl1_do(CMD_SYNIC);
+		wrmsr(HV_X64_MSR_REFERENCE_TSC, PAGE_GPA(PG_TSC) | 1);
+		/* GUEST_OS_ID is VTL0's own: zeroing it disables its hypercalls. */
+		wrmsr(HV_X64_MSR_GUEST_OS_ID, 0);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_HYPERCALL) & 1, 0);
+		/* An intercept: VTL1 makes a hypercall, grants R, returns. */
+		WRITE_ONCE(g.cmd, CMD_OS_ID);
+		GUEST_ASSERT_EQ(READ_ONCE(*(u8 *)PAGE_GPA(PG_NONE)), CANARY);
+		GUEST_ASSERT_EQ(g.intercepts, 1);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_GUEST_OS_ID), 0);
+		GUEST_ASSERT_EQ(rdmsr(HV_X64_MSR_REFERENCE_TSC),
+				PAGE_GPA(PG_TSC) | 1);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
 	case CASE_ASSIST:
 		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_RO) | 1),
 				ST_ACCESS_DENIED);
@@ -352,8 +397,11 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vcpu_set_hv_cpuid(vcpu);
-	/* HvPostMessage gets past its first checks with the SynIC on. */
-	if (test == CASE_HV_INPUT)
+	/*
+	 * HvPostMessage gets past its first checks with the SynIC on, and
+	 * VTL1 takes intercepts with it.
+	 */
+	if (test == CASE_HV_INPUT || test == CASE_OS_ID)
 		vcpu_enable_cap(vcpu, KVM_CAP_HYPERV_SYNIC2, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
 				    TEST_SLOT, TEST_PAGES, 0);
@@ -369,6 +417,7 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
 	g.in_gva[1] = vsm_alloc_page(vm, &g.in_gpa[1]);
 	g.assist_gva = vsm_alloc_page(vm, &g.assist_gpa);
+	g.simp_gva = vsm_alloc_page(vm, &g.simp_gpa);
 	stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
 	vsm_make_ctx(vcpu, &g.ctx, stack);
 	g.ctx.vtl = 1;
@@ -392,6 +441,7 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_HV_INPUT] = "Hyper-V hypercall input only where VTL0 may read",
 	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
 	[CASE_SMI] = "SMIs dropped or refused",
+	[CASE_OS_ID] = "GUEST_OS_ID, HYPERCALL and REFERENCE_TSC are each VTL's own",
 };
 
 static void write_param(const char *path, const char *val)

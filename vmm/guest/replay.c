@@ -351,6 +351,9 @@ void vtl1_main(void)
 	u64 vp = vp_index();
 	struct vsm_vp_assist *a = (struct vsm_vp_assist *)vp_page(vp, VSM_VP_ASSIST1);
 
+	/* GUEST_OS_ID and HYPERCALL are VTL1's own (TLFS). */
+	wrmsr(MSR_GUEST_OS_ID, 0x8100ull << 48);
+	wrmsr(MSR_HYPERCALL, VSM_HCALL_GPA | 1);
 	wrmsr(MSR_VP_ASSIST, vp_page(vp, VSM_VP_ASSIST1) | 1);
 	wrmsr(MSR_SCONTROL, 1);
 	wrmsr(MSR_SIMP, vp_page(vp, VSM_VP_SIMP1) | 1);
