@@ -67,6 +67,14 @@ struct kvm_vcpu_vsm {
 	 */
 	u64 vina[KVM_HV_VSM_NR_VTLS];
 	bool vina_asserted[KVM_HV_VSM_NR_VTLS];
+	/*
+	 * NMIs sent to each VTL (through its APIC; the host's to VTL0) and
+	 * not yet handed to it: a VTL takes its NMIs only while it runs, as
+	 * its interrupts, and has its own NMI masking, kept here while
+	 * another VTL runs.
+	 */
+	atomic_t nmis[KVM_HV_VSM_NR_VTLS];
+	bool nmi_masked[KVM_HV_VSM_NR_VTLS];
 	/* Retries a preemption that had to wait for an event's delivery. */
 	struct hrtimer wake_retry;
 	struct kvm_vcpu *vcpu;
@@ -115,6 +123,7 @@ bool kvm_hv_vsm_gpa_writable(struct kvm_vcpu *vcpu, gpa_t gpa);
 struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 				     struct kvm_lapic *src);
 bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic);
+void __kvm_vsm_nmi(struct kvm_vcpu *vcpu, struct kvm_lapic *apic);
 bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector);
 struct kvm_lapic *__kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
 				       struct kvm_vcpu_hv_synic *synic);
@@ -155,6 +164,25 @@ static inline bool kvm_vsm_apic_drops_init(struct kvm_lapic *apic,
 					   struct kvm_vcpu *vcpu)
 {
 	return unlikely(vcpu->arch.vsm) && __kvm_vsm_apic_drops_init(apic);
+}
+
+/*
+ * An NMI for @vcpu through @apic, the APIC of the VTL it is for (NULL:
+ * from the host, for VTL0): handed to that VTL when it runs.
+ */
+static inline void kvm_vsm_inject_nmi(struct kvm_vcpu *vcpu,
+				      struct kvm_lapic *apic)
+{
+	if (unlikely(vcpu->arch.vsm))
+		__kvm_vsm_nmi(vcpu, apic);
+	else
+		kvm_inject_nmi(vcpu);
+}
+
+/* PIC interrupts (ExtINT) go to VTL0's APIC: only VTL0 takes them. */
+static inline bool kvm_vsm_takes_extint(struct kvm_vcpu *vcpu)
+{
+	return likely(!vcpu->arch.vsm) || !vcpu->arch.vtl;
 }
 
 /* Is @vector the active VTL's VINA interrupt, with AutoEoi? */
@@ -265,6 +293,17 @@ static inline bool kvm_vsm_apic_drops_init(struct kvm_lapic *apic,
 					   struct kvm_vcpu *vcpu)
 {
 	return false;
+}
+
+static inline void kvm_vsm_inject_nmi(struct kvm_vcpu *vcpu,
+				      struct kvm_lapic *apic)
+{
+	kvm_inject_nmi(vcpu);
+}
+
+static inline bool kvm_vsm_takes_extint(struct kvm_vcpu *vcpu)
+{
+	return true;
 }
 
 static inline bool kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector)

@@ -389,9 +389,33 @@ void kvm_vsm_vcpu_reset(struct kvm_vcpu *vcpu)
 		vcpu->arch.vtl = 0;
 		kvm_mmu_reset_context(vcpu);
 	}
-	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++) {
 		if (v->apic[vtl] && v->apic[vtl] != done)
 			kvm_vsm_apic_call(vcpu, v, vtl, kvm_vsm_apic_reset);
+		atomic_set(&v->nmis[vtl], 0);
+		v->nmi_masked[vtl] = false;
+	}
+}
+
+/*
+ * NMIs are each VTL's own: those the active VTL @from was sent and not
+ * yet given stay @from's, and its NMI masking with them; @to's become
+ * the vCPU's. The vCPU injects no event now (see kvm_hv_vsm_wake()).
+ */
+static void kvm_vsm_nmi_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int n;
+
+	n = atomic_xchg(&vcpu->arch.nmi_queued, 0) + vcpu->arch.nmi_pending;
+	vcpu->arch.nmi_pending = 0;
+	/* As process_nmi(): more than two pending NMIs collapse. */
+	atomic_set(&v->nmis[from], min(atomic_read(&v->nmis[from]) + n, 2));
+	v->nmi_masked[from] = kvm_x86_call(get_nmi_mask)(vcpu);
+	kvm_x86_call(set_nmi_mask)(vcpu, v->nmi_masked[to]);
+	/* kvm_hv_vsm_wake() hands @to its NMIs. */
+	if (atomic_read(&v->nmis[to]))
+		kvm_make_request(KVM_REQ_EVENT, vcpu);
 }
 
 /**
@@ -409,6 +433,7 @@ int kvm_vsm_set_active_hv(struct kvm_vcpu *vcpu, u8 from, u8 to)
 	if (!kvm_vsm_hv_switch(vcpu, from, to))
 		return -ENOMEM;
 	kvm_vsm_apic_switch(vcpu, from, to);
+	kvm_vsm_nmi_switch(vcpu, from, to);
 	return 0;
 }
 
@@ -1146,6 +1171,7 @@ static bool kvm_vsm_switch(struct kvm_vcpu *vcpu, u8 to)
 		return false;
 	}
 	v->state[from] = v->scratch;
+	kvm_vsm_nmi_switch(vcpu, from, to);
 	kvm_make_request(KVM_REQ_EVENT, vcpu);
 	if (v->vina[to] & HV_VSM_VINA_AUTO_RESET)
 		kvm_vsm_vina_reset(vcpu, to);
@@ -1506,7 +1532,8 @@ static int kvm_vsm_wake_vtl(struct kvm_vcpu *vcpu)
 		if ((v->vtls & BIT(vtl)) &&
 		    (!bitmap_empty(v->hv[vtl]->stimer_pending_bitmap,
 				   HV_SYNIC_STIMER_COUNT) ||
-		     kvm_vsm_apic_pending(v, vtl)))
+		     kvm_vsm_apic_pending(v, vtl) ||
+		     (atomic_read(&v->nmis[vtl]) && !v->nmi_masked[vtl])))
 			return vtl;
 	return -1;
 }
@@ -1580,15 +1607,16 @@ static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
  * Makes a halted VTL runnable, so that kvm_hv_vsm_wake() can switch or
  * notify it.
  *
- * Return: true if a VTL above the active one has a timer due or an APIC
- * interrupt to deliver and the vCPU can enter it, or if the active VTL's
- * VINA notification is due.
+ * Return: true if a VTL above the active one has a timer due, an APIC
+ * interrupt to deliver or an NMI, and the vCPU can enter it; or if the
+ * active VTL's VINA notification is due or it has an NMI to take.
  */
 bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 {
 	int vtl = kvm_vsm_wake_vtl(vcpu);
 
-	if (vcpu->arch.vsm && kvm_vsm_vina_due(vcpu))
+	if (vcpu->arch.vsm && (kvm_vsm_vina_due(vcpu) ||
+			       atomic_read(&vcpu->arch.vsm->nmis[vcpu->arch.vtl])))
 		return true;
 	return vtl > 0 && !is_guest_mode(vcpu) &&
 	       (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE ||
@@ -1596,26 +1624,18 @@ bool kvm_hv_vsm_wake_pending(struct kvm_vcpu *vcpu)
 	       kvm_vsm_can_enter(vcpu, vtl);
 }
 
-/**
- * kvm_hv_vsm_wake - let a higher VTL's interrupt preempt the active VTL
- * @vcpu: the vCPU, in KVM_REQ_HV_STIMER before the active VTL's timers,
- *	or in KVM_REQ_EVENT before interrupts are injected
- *
- * Each VTL has its own synthetic timers and local APIC, which keep running
- * while another VTL runs. When a higher VTL's timer expires, or its APIC
- * has an interrupt its TPR lets through, the vCPU switches to that VTL
- * whatever the active VTL's RFLAGS.IF; it finds vtl_entry_reason =
- * HV_VTL_ENTRY_INTERRUPT in its VP assist page, and the interrupt, or the
- * timer's message and SINT interrupt, then reach it the usual way. The
- * lower VTL stays where it was, as after a secure intercept. As with SMM,
- * the switch waits while an event is being delivered or pending, in an
- * interrupt shadow, in SMM or while the vCPU runs a nested guest, and is
- * retried after 10 us (1 ms for a nested guest).
- *
- * Interrupts of a lower VTL wait for it to run again; the active VTL gets
- * its VINA interrupt for them if it enabled one.
- */
-void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
+/* Hand the active VTL the NMIs it was sent while another VTL ran. */
+static void kvm_vsm_give_nmis(struct kvm_vcpu *vcpu)
+{
+	int n = atomic_xchg(&vcpu->arch.vsm->nmis[vcpu->arch.vtl], 0);
+
+	if (!n)
+		return;
+	atomic_add(n, &vcpu->arch.nmi_queued);
+	kvm_make_request(KVM_REQ_NMI, vcpu);
+}
+
+static void kvm_vsm_wake(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	int vtl = kvm_vsm_wake_vtl(vcpu);
@@ -1650,6 +1670,50 @@ void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
 }
 
 /**
+ * kvm_hv_vsm_wake - let a higher VTL's interrupt preempt the active VTL
+ * @vcpu: the vCPU, in KVM_REQ_HV_STIMER before the active VTL's timers,
+ *	or in KVM_REQ_EVENT before interrupts are injected
+ *
+ * Each VTL has its own synthetic timers and local APIC, which keep running
+ * while another VTL runs. When a higher VTL's timer expires, or its APIC
+ * has an interrupt its TPR lets through, the vCPU switches to that VTL
+ * whatever the active VTL's RFLAGS.IF; it finds vtl_entry_reason =
+ * HV_VTL_ENTRY_INTERRUPT in its VP assist page, and the interrupt, or the
+ * timer's message and SINT interrupt, then reach it the usual way. The
+ * lower VTL stays where it was, as after a secure intercept. As with SMM,
+ * the switch waits while an event is being delivered or pending, in an
+ * interrupt shadow, in SMM or while the vCPU runs a nested guest, and is
+ * retried after 10 us (1 ms for a nested guest).
+ *
+ * Interrupts of a lower VTL wait for it to run again; the active VTL gets
+ * its VINA interrupt for them if it enabled one.
+ *
+ * NMIs are each VTL's too: one sent through a VTL's APIC (an NMI IPI, an
+ * LVT with NMI delivery) or by the host (VTL0's) preempts a lower VTL as
+ * an interrupt does, unless the VTL has NMIs masked, and waits while a
+ * higher VTL runs. Here the active VTL gets those it was sent.
+ */
+void kvm_hv_vsm_wake(struct kvm_vcpu *vcpu)
+{
+	kvm_vsm_wake(vcpu);
+	if (vcpu->arch.vsm)
+		kvm_vsm_give_nmis(vcpu);
+}
+
+/* The VTL whose local APIC @apic is; 0 for NULL or without VSM. */
+static int kvm_vsm_apic_vtl(struct kvm_lapic *apic)
+{
+	struct kvm_vcpu_vsm *v = apic ? apic->vcpu->arch.vsm : NULL;
+	int vtl = 0;
+
+	if (v)
+		for (vtl = KVM_HV_VSM_NR_VTLS - 1; vtl > 0; vtl--)
+			if (v->apic[vtl] == apic)
+				break;
+	return vtl;
+}
+
+/**
  * __kvm_vsm_irq_apic - the APIC of @vcpu that an interrupt from @src reaches
  * @vcpu: the destination, its VM with VSM enabled
  * @src: the sending local APIC; NULL for a device, KVM or userspace
@@ -1664,14 +1728,28 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 				     struct kvm_lapic *src)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
-	struct kvm_vcpu_vsm *sv = src ? src->vcpu->arch.vsm : NULL;
-	int vtl = 0;
 
-	if (sv)
-		for (vtl = KVM_HV_VSM_NR_VTLS - 1; vtl > 0; vtl--)
-			if (sv->apic[vtl] == src)
-				break;
-	return v->apic[vtl] ?: vcpu->arch.apic;
+	return v->apic[kvm_vsm_apic_vtl(src)] ?: vcpu->arch.apic;
+}
+
+/**
+ * __kvm_vsm_nmi - an NMI for one VTL of @vcpu
+ * @vcpu: the destination, its VM with VSM enabled
+ * @apic: the APIC of @vcpu that took it, whose VTL it is for; NULL for
+ *	the host's (KVM_NMI), which is VTL0's as a device's would be
+ *
+ * The NMI waits until that VTL runs, or preempts a lower one: see
+ * kvm_hv_vsm_wake(). A VTL in a higher VTL's NMI handler is not entered
+ * with another VTL's NMI, and VTL0 cannot send one to VTL1.
+ */
+void __kvm_vsm_nmi(struct kvm_vcpu *vcpu, struct kvm_lapic *apic)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+
+	/* As process_nmi(): more than two pending NMIs collapse. */
+	atomic_add_unless(&v->nmis[kvm_vsm_apic_vtl(apic)], 1, 2);
+	kvm_make_request(KVM_REQ_EVENT, vcpu);
+	kvm_vcpu_kick(vcpu);
 }
 
 /**

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 #include "hyperv.h"
 #include "processor.h"
@@ -41,6 +42,9 @@ static struct {
 	u64 ret_rcx[2];
 	int ud;
 	int vtl1_entries[2];
+	/* Per VP: whether VTL1 runs, and the NMIs each VTL took. */
+	int in_vtl1[2];
+	u64 nmis[2][2];
 } g;
 
 enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT, CMD_FIRST_DEFAULT };
@@ -48,6 +52,13 @@ enum { CMD_BOOT, CMD_VP1, CMD_DEFAULT, CMD_FIRST_DEFAULT };
 static u64 vp(void)
 {
 	return rdmsr(HV_X64_MSR_VP_INDEX);
+}
+
+static void nmi_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+
+	g.nmis[v][READ_ONCE(g.in_vtl1[v])]++;
 }
 
 static u16 hcall_status(u64 control, u64 in, u64 out)
@@ -344,6 +355,12 @@ void vtl1_main(void)
 					REPS(2));
 			a = (void *)g.assist_gva[1][1];
 			a->entry_reason = 0;
+			/* VP 0's VTL0 sends this VP an NMI: not VTL1's. */
+			WRITE_ONCE(g.in_vtl1[1], 1);
+			GUEST_SYNC(40);
+			GUEST_SYNC(41);
+			WRITE_ONCE(g.in_vtl1[1], 0);
+			GUEST_ASSERT_EQ(READ_ONCE(g.nmis[1][1]), 0);
 			/* Fast return: RAX and RCX not restored. */
 			vtl_return(1);
 			break;
@@ -587,7 +604,12 @@ static void guest_vp0(void)
 	vtl0_touch(6, 1);	/* denied */
 	vtl0_touch(7, 1);
 	vtl0_touch(8, 1);	/* denied */
-	GUEST_SYNC(20);		/* host: runs VP 1 */
+	GUEST_SYNC(20);		/* host: runs VP 1 into its VTL1 */
+
+	/* An NMI IPI to VP 1, from VTL0's APIC: for VP 1's VTL0 only. */
+	x2apic_enable();
+	x2apic_write_reg(APIC_ICR, APIC_DM_NMI | (1ULL << 32));
+	GUEST_SYNC(21);		/* host: VP 1 goes on */
 
 	/* VP 1's VTL1 made page 9 read-execute: seen here too. */
 	vtl0_touch(9, 2);
@@ -614,6 +636,8 @@ static void guest_vp1(void)
 	GUEST_ASSERT_EQ(rax, 1);
 	GUEST_ASSERT_EQ(rcx, 0x12);
 	GUEST_ASSERT_EQ(g.vtl1_entries[1], 1);
+	/* VP 0's NMI, held while VTL1 ran. */
+	GUEST_ASSERT_EQ(READ_ONCE(g.nmis[1][0]), 1);
 	vtl0_touch(10, 0);
 	vtl0_touch(10, 1);	/* denied */
 	GUEST_DONE();
@@ -809,6 +833,7 @@ static void test_boot(void)
 	for (i = 0; i < 2; i++)
 		vcpu_set_hv_cpuid(vcpus[i]);
 	vm_install_exception_handler(vm, UD_VECTOR, ud_handler);
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_isr);
 
 	/* AccessVsm and AccessVpRegisters, for this VM's vCPUs only. */
 	hv = vcpu_get_supported_hv_cpuid(vcpus[0]);
@@ -854,9 +879,18 @@ static void test_boot(void)
 	TEST_ASSERT_EQ(faults, 9);
 	test_vtl_state(vcpus[0]);
 
-	/* VP 1 enters its VTL1 on its own; its change is partition-wide. */
+	/*
+	 * VP 1 enters its VTL1 on its own; its change is partition-wide.
+	 * While it is in VTL1, VP 0's VTL0 sends it an NMI.
+	 */
 	cur[9] = M_R | M_X;
 	cur[10] = M_R | M_X;
+	s = run_accesses(vcpus[1], &faults);
+	TEST_ASSERT_EQ(s, 40);
+	s = run_accesses(vcpus[0], &faults);
+	TEST_ASSERT_EQ(s, 21);
+	s = run_accesses(vcpus[1], &faults);
+	TEST_ASSERT_EQ(s, 41);
 	s = run_accesses(vcpus[1], &faults);
 	TEST_ASSERT_EQ(s, 0);
 	TEST_ASSERT_EQ(faults, 10);

@@ -74,12 +74,12 @@ enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
 enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
 	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
-	NR_CASES
+	CASE_NMI_EXTINT, NR_CASES
 };
 
 enum {
 	CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE,
-	CMD_SYNIC, CMD_OS_ID
+	CMD_SYNIC, CMD_OS_ID, CMD_EVENTS
 };
 
 #define HVCALL_FLUSH_SPACE	0x0002
@@ -89,6 +89,9 @@ enum {
 #define HVCALL_SIGNAL_EVENT_	0x005d
 #define VAR_HEADER(n)		((u64)(n) << 17)
 #define SELF_IPI_VECTOR		0xd1
+/* VTL0 programs the PIC: IRQ 3 is this vector. */
+#define PIC_BASE		0x30
+#define PIC_IRQ			3
 #define APIC_SELF_IPI_		0x3f0
 
 #define KVM_ENOSYS_	1000
@@ -107,12 +110,46 @@ static struct {
 	int test;
 	u64 ipis;
 	u64 intercepts;
+	/* NMIs and PIC interrupts taken, by the VTL that ran. */
+	int in_vtl1;
+	u64 nmis[2], extints[2];
 } g;
 
 static void self_ipi_isr(struct ex_regs *regs)
 {
 	g.ipis++;
 	x2apic_write_reg(APIC_EOI, 0);
+}
+
+static void outb_(u16 port, u8 val)
+{
+	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static void nmi_isr(struct ex_regs *regs)
+{
+	g.nmis[g.in_vtl1]++;
+}
+
+static void pic_isr(struct ex_regs *regs)
+{
+	g.extints[g.in_vtl1]++;
+	outb_(0x20, 0x20);		/* EOI */
+}
+
+/* Both 8259s initialised, their vectors from PIC_BASE, only IRQ 3 on. */
+static void pic_init(void)
+{
+	outb_(0x20, 0x11);
+	outb_(0x21, PIC_BASE);
+	outb_(0x21, 0x04);
+	outb_(0x21, 0x01);
+	outb_(0x21, (u8)~BIT(PIC_IRQ));
+	outb_(0xa0, 0x11);
+	outb_(0xa1, PIC_BASE + 8);
+	outb_(0xa1, 0x02);
+	outb_(0xa1, 0x01);
+	outb_(0xa1, 0xff);
 }
 
 static u64 entry(int ret)
@@ -159,6 +196,21 @@ void vtl1_main(void)
 		vtl1_leave(entry(1), &g.vtl0);
 		/* VTL0 waits for an intercept only in CASE_OS_ID. */
 		GUEST_ASSERT_EQ(a->entry_reason, (g.cmd == CMD_OS_ID ? 3 : 1));
+		if (g.cmd == CMD_EVENTS) {
+			/*
+			 * VTL1 runs, ready for interrupts, while the host
+			 * sends an NMI and raises IRQ 3 of the PIC VTL0 set
+			 * up: both are VTL0's and wait for it.
+			 */
+			WRITE_ONCE(g.in_vtl1, 1);
+			asm volatile("sti" ::: "memory");
+			GUEST_SYNC(STAGE_PROTECTED);
+			GUEST_SYNC(STAGE_UPDATED);
+			asm volatile("cli" ::: "memory");
+			WRITE_ONCE(g.in_vtl1, 0);
+			GUEST_ASSERT_EQ(READ_ONCE(g.nmis[1]), 0);
+			GUEST_ASSERT_EQ(READ_ONCE(g.extints[1]), 0);
+		}
 		if (g.cmd == CMD_SYNIC) {
 			wrmsr(HV_X64_MSR_SCONTROL, 1);
 			wrmsr(HV_X64_MSR_SIMP, g.simp_gpa | 1);
@@ -350,6 +402,15 @@ static void guest_code(void)
 				PAGE_GPA(PG_TSC) | 1);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
+	case CASE_NMI_EXTINT:
+		pic_init();
+		vtl1_do(CMD_EVENTS);
+		/* Back in VTL0: the NMI at once, IRQ 3 once VTL0 takes it. */
+		GUEST_ASSERT_EQ(READ_ONCE(g.nmis[0]), 1);
+		asm volatile("sti; nop; nop; cli" ::: "memory");
+		GUEST_ASSERT_EQ(READ_ONCE(g.extints[0]), 1);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
 	case CASE_ASSIST:
 		GUEST_ASSERT_EQ(set_reg(0, REG_VP_ASSIST, PAGE_GPA(PG_RO) | 1),
 				ST_ACCESS_DENIED);
@@ -425,6 +486,8 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	g.test = test;
 	sync_global_to_guest(vm, g);
 	vm_install_exception_handler(vm, SELF_IPI_VECTOR, self_ipi_isr);
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_isr);
+	vm_install_exception_handler(vm, PIC_BASE + PIC_IRQ, pic_isr);
 
 	run_to(vcpu, STAGE_READY);
 	check_pages(vm, "set-up", PG_RO);
@@ -442,6 +505,7 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_ASSIST_LATER] = "VP assist page protected after it was set: no longer written",
 	[CASE_SMI] = "SMIs dropped or refused",
 	[CASE_OS_ID] = "GUEST_OS_ID, HYPERCALL and REFERENCE_TSC are each VTL's own",
+	[CASE_NMI_EXTINT] = "the host's NMI and PIC interrupts wait for VTL0",
 };
 
 static void write_param(const char *path, const char *val)
@@ -568,6 +632,15 @@ static void one_case(int test)
 		TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &events) == -1 &&
 			    errno == EINVAL,
 			    "KVM_SET_VCPU_EVENTS with an SMI in a VSM VM: accepted");
+		break;
+	case CASE_NMI_EXTINT:
+		/* VTL1 runs: an NMI from the host, an edge on IRQ 3. */
+		run_to(vcpu, STAGE_PROTECTED);
+		vcpu_ioctl(vcpu, KVM_NMI, NULL);
+		kvm_irq_line(vm, PIC_IRQ, 1);
+		kvm_irq_line(vm, PIC_IRQ, 0);
+		run_to(vcpu, STAGE_UPDATED);
+		run_to(vcpu, STAGE_TRIED);
 		break;
 	default:
 		run_to(vcpu, STAGE_TRIED);
