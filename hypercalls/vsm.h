@@ -12,6 +12,7 @@
 
 #include "fpu.h"
 #include "kvm_emulate.h"
+#include "lapic.h"
 #include "mmu/mmu_internal.h"
 
 /* A VSM hypercall as kvm_hv_hypercall() read it. */
@@ -53,10 +54,11 @@ struct kvm_vcpu_vsm {
 	 */
 	struct kvm_vcpu_hv *hv[KVM_HV_VSM_NR_VTLS];
 	/*
-	 * The local APIC of each VTL, and its IA32_APIC_BASE while another
-	 * VTL is active: vcpu->arch.apic and vcpu->arch.apic_base are the
-	 * active VTL's. Devices interrupt VTL0's APIC; an APIC's IPIs reach
-	 * the APICs of its own VTL. Without an in-kernel APIC, all NULL.
+	 * The local APIC of each VTL, and its IA32_APIC_BASE, kept for the
+	 * active VTL too (each APIC's vsm_apic_base points here):
+	 * vcpu->arch.apic and vcpu->arch.apic_base are the active VTL's.
+	 * Devices interrupt VTL0's APIC; an APIC's IPIs reach the APICs of
+	 * its own VTL. Without an in-kernel APIC, all NULL.
 	 */
 	struct kvm_lapic *apic[KVM_HV_VSM_NR_VTLS];
 	u64 apic_base[KVM_HV_VSM_NR_VTLS];
@@ -124,6 +126,10 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 				     struct kvm_lapic *src);
 bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic);
 void __kvm_vsm_nmi(struct kvm_vcpu *vcpu, struct kvm_lapic *apic);
+void __kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value);
+bool __kvm_vsm_apic_present(struct kvm_vcpu *vcpu, struct kvm_lapic *src);
+bool __kvm_vsm_apic_match_dest(struct kvm_vcpu *vcpu, struct kvm_lapic *src,
+			       int shorthand, u32 dest, int dest_mode);
 bool __kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector);
 struct kvm_lapic *__kvm_vsm_synic_apic(struct kvm_vcpu *vcpu,
 				       struct kvm_vcpu_hv_synic *synic);
@@ -183,6 +189,26 @@ static inline void kvm_vsm_inject_nmi(struct kvm_vcpu *vcpu,
 static inline bool kvm_vsm_takes_extint(struct kvm_vcpu *vcpu)
 {
 	return likely(!vcpu->arch.vsm) || !vcpu->arch.vtl;
+}
+
+/* @apic's IA32_APIC_BASE is now @value: kept for every VTL. */
+static inline void kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value)
+{
+	if (unlikely(apic->vcpu->arch.vsm))
+		__kvm_vsm_apic_base_set(apic, value);
+}
+
+/*
+ * Is the APIC of @vcpu that an interrupt from @src reaches enabled? With
+ * VSM that is the APIC of @src's VTL (VTL0's for a device), not the
+ * active VTL's.
+ */
+static inline bool kvm_vsm_apic_present(struct kvm_vcpu *vcpu,
+					struct kvm_lapic *src)
+{
+	if (likely(!vcpu->arch.vsm))
+		return kvm_apic_present(vcpu);
+	return __kvm_vsm_apic_present(vcpu, src);
 }
 
 /* Is @vector the active VTL's VINA interrupt, with AutoEoi? */
@@ -304,6 +330,16 @@ static inline void kvm_vsm_inject_nmi(struct kvm_vcpu *vcpu,
 static inline bool kvm_vsm_takes_extint(struct kvm_vcpu *vcpu)
 {
 	return true;
+}
+
+static inline void kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value)
+{
+}
+
+static inline bool kvm_vsm_apic_present(struct kvm_vcpu *vcpu,
+					struct kvm_lapic *src)
+{
+	return kvm_apic_present(vcpu);
 }
 
 static inline bool kvm_vsm_vina_auto_eoi(struct kvm_vcpu *vcpu, int vector)

@@ -145,12 +145,16 @@ static int kvm_vsm_apic_create(struct kvm_vcpu *vcpu, struct kvm_vcpu_vsm *v)
 	v->apic[0] = apic;
 	if (!apic)
 		return 0;
+	/* Each APIC's IA32_APIC_BASE, kept current for every VTL. */
+	v->apic_base[0] = base;
+	apic->vsm_apic_base = &v->apic_base[0];
 	for (vtl = 1; vtl <= vcpu->kvm->arch.vsm_max_vtl && !r; vtl++) {
 		r = kvm_create_lapic(vcpu);
 		if (!r) {
 			v->apic[vtl] = vcpu->arch.apic;
 			v->apic[vtl]->apicv_active = false;
 			v->apic_base[vtl] = vcpu->arch.apic_base;
+			v->apic[vtl]->vsm_apic_base = &v->apic_base[vtl];
 		}
 		vcpu->arch.apic = apic;
 		vcpu->arch.apic_base = base;
@@ -220,6 +224,8 @@ void kvm_vsm_vcpu_destroy(struct kvm_vcpu *vcpu)
 	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
 		if (v->apic[vtl] && v->apic[vtl] != vcpu->arch.apic)
 			kvm_vsm_apic_call(vcpu, v, vtl, kvm_free_lapic);
+	if (vcpu->arch.apic)
+		vcpu->arch.apic->vsm_apic_base = NULL;
 	vcpu->arch.hyperv = NULL;
 	kfree(v);
 	vcpu->arch.vsm = NULL;
@@ -1513,7 +1519,7 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 static bool kvm_vsm_apic_pending(struct kvm_vcpu_vsm *v, int vtl)
 {
 	return v->apic[vtl] &&
-	       (v->apic_base[vtl] & MSR_IA32_APICBASE_ENABLE) &&
+	       (READ_ONCE(v->apic_base[vtl]) & MSR_IA32_APICBASE_ENABLE) &&
 	       kvm_apic_pending_vector(v->apic[vtl]) >= 0;
 }
 
@@ -1730,6 +1736,102 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 
 	return v->apic[kvm_vsm_apic_vtl(src)] ?: vcpu->arch.apic;
+}
+
+/**
+ * __kvm_vsm_apic_base_set - follow a write of an APIC's IA32_APIC_BASE
+ * @apic: the APIC, of a vCPU whose VM has VSM enabled
+ * @value: its new IA32_APIC_BASE
+ *
+ * v->apic_base[] then holds every VTL's value, the active one's too, so
+ * that an interrupt finds its APIC's mode whatever VTL the vCPU runs.
+ */
+void __kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value)
+{
+	struct kvm_vcpu_vsm *v = apic->vcpu->arch.vsm;
+	int vtl;
+
+	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
+		if (v->apic[vtl] == apic)
+			WRITE_ONCE(v->apic_base[vtl], value);
+}
+
+/**
+ * __kvm_vsm_apic_present - is the APIC an interrupt from @src reaches on?
+ * @vcpu: the destination, its VM with VSM enabled
+ * @src: the sending APIC, NULL for a device
+ *
+ * Return: true if the APIC of @src's VTL on @vcpu is hardware-enabled.
+ */
+bool __kvm_vsm_apic_present(struct kvm_vcpu *vcpu, struct kvm_lapic *src)
+{
+	struct kvm_lapic *apic = vcpu->arch.vsm->apic[kvm_vsm_apic_vtl(src)];
+
+	return apic && kvm_apic_hw_enabled(apic);
+}
+
+/**
+ * __kvm_vsm_apic_match_dest - kvm_apic_match_dest() for a VSM vCPU
+ * @vcpu: the destination
+ * @src: the sending APIC, NULL for a device
+ * @shorthand: the ICR's destination shorthand
+ * @dest: the destination field
+ * @dest_mode: physical or logical
+ *
+ * An interrupt reaches the APIC of its sender's VTL on each VP (VTL0's
+ * for a device), so it is that APIC's ID, logical destination and mode
+ * that it must match, not the active VTL's: VTL0 changing its xAPIC ID or
+ * LDR, or disabling its APIC, redirects none of VTL1's IPIs. The rules
+ * are kvm_apic_match_dest()'s, with the mode from the APIC's own
+ * IA32_APIC_BASE.
+ *
+ * Return: true if that APIC is a destination.
+ */
+bool __kvm_vsm_apic_match_dest(struct kvm_vcpu *vcpu, struct kvm_lapic *src,
+			       int shorthand, u32 dest, int dest_mode)
+{
+	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
+	int vtl = kvm_vsm_apic_vtl(src);
+	struct kvm_lapic *target = v->apic[vtl];
+	bool x2apic;
+	u32 ldr;
+
+	if (!target)
+		return false;
+	x2apic = kvm_lapic_apic_base(target) & X2APIC_ENABLE;
+	switch (shorthand) {
+	case APIC_DEST_NOSHORT:
+		break;
+	case APIC_DEST_SELF:
+		return target == src;
+	case APIC_DEST_ALLINC:
+		return true;
+	case APIC_DEST_ALLBUT:
+		return target != src;
+	default:
+		return false;
+	}
+	/* As kvm_apic_mda(): a device's xAPIC broadcast, in x2APIC mode. */
+	if (!src && x2apic && dest == APIC_BROADCAST &&
+	    !vcpu->kvm->arch.x2apic_broadcast_quirk_disabled)
+		dest = X2APIC_BROADCAST;
+	if (dest == (x2apic ? X2APIC_BROADCAST : APIC_BROADCAST))
+		return true;
+	/* The x2APIC ID is the vCPU ID, read-only, the same in every VTL. */
+	if (dest_mode == APIC_DEST_PHYSICAL)
+		return x2apic || dest > 0xff ? dest == vcpu->vcpu_id :
+					       dest == kvm_xapic_id(target);
+	ldr = kvm_lapic_get_reg(target, APIC_LDR);
+	if (x2apic)
+		return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
+	ldr = GET_APIC_LOGICAL_ID(ldr);
+	switch (kvm_lapic_get_reg(target, APIC_DFR)) {
+	case APIC_DFR_FLAT:
+		return ldr & dest;
+	case APIC_DFR_CLUSTER:
+		return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
+	}
+	return false;
 }
 
 /**

@@ -61,6 +61,8 @@
 #define APIC_TIMER_VECTOR	0xd0
 #define VTL0_IPI_VECTOR		0xd1
 #define VINA_VECTOR		0xd2
+/* VP 0's VTL1 sends VP 1's VTL1 an IPI with this vector. */
+#define VTL1_IPI_VECTOR		0xd3
 #define APIC_TIMER_NS		2000000
 /* A message userspace sends VTL1 through a SINT route to its SynIC. */
 #define MSG_SINT		3
@@ -86,7 +88,7 @@
 enum { OP_READ, OP_WRITE, OP_EXEC };
 enum {
 	CMD_NONE, CMD_NO_ASSIST, CMD_SYNIC_OFF, CMD_TIMER, CMD_APIC_TIMER,
-	CMD_VINA, CMD_READ_ONLY, CMD_SINT
+	CMD_VINA, CMD_READ_ONLY, CMD_SINT, CMD_IPI
 };
 
 struct msg {
@@ -131,6 +133,8 @@ static struct {
 	u64 vtl0_ipis[2];
 	u64 vinas[2];
 	u64 sint_msgs[2];
+	u64 vtl1_ipis[2];
+	int ipi_ready;
 	int cmd[2];
 	int no_assist[2];
 	u64 code_offsets;
@@ -234,6 +238,16 @@ static void apic_timer_isr(struct ex_regs *regs)
 	x2apic_write_reg(APIC_EOI, 0);
 }
 
+/* VP 0's VTL1's IPI to VP 1: for VTL1 only. */
+static void vtl1_ipi_isr(struct ex_regs *regs)
+{
+	u64 v = vp();
+
+	GUEST_ASSERT(in_vtl1(v));
+	g.vtl1_ipis[v]++;
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
 /* VTL0's self IPI, which waits for VTL0 while VTL1 runs. */
 static void vtl0_ipi_isr(struct ex_regs *regs)
 {
@@ -332,6 +346,7 @@ void vtl1_main(void)
 			/* Preempted VTL0 for a timer: take its interrupt. */
 			u64 *irqs = g.cmd[v] == CMD_TIMER ? &g.timer_irqs[v] :
 				    g.cmd[v] == CMD_SINT ? &g.sint_msgs[v] :
+				    g.cmd[v] == CMD_IPI ? &g.vtl1_ipis[v] :
 				    &g.apic_timer_irqs[v];
 
 			g.wakes[v]++;
@@ -392,6 +407,9 @@ void vtl1_main(void)
 		if (g.cmd[v] == CMD_READ_ONLY)
 			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v + 3) >> 12, M_R),
 					REPS(1));
+		/* VP 1 by its x2APIC ID, from this VTL's APIC. */
+		if (g.cmd[v] == CMD_IPI)
+			x2apic_write_reg(APIC_ICR, 1ULL << 32 | VTL1_IPI_VECTOR);
 		if (g.cmd[v] == CMD_SYNIC_OFF) {
 			wrmsr(HV_X64_MSR_SCONTROL, 0);
 			GUEST_ASSERT_EQ(modify(v, PAGE_GPA(4 * v) >> 12, 0),
@@ -559,6 +577,26 @@ static void guest_code(void)
 	GUEST_SYNC(2);
 	vtl0_read((u64 *)PAGE_GPA(base));
 	GUEST_ASSERT_EQ(READ_ONCE(g.intercepts[v]), 6);
+
+	/*
+	 * VP 1's VTL0 disables its APIC; VP 0's VTL1 then sends VP 1 an
+	 * IPI, which still reaches VP 1's VTL1 and preempts VTL0.
+	 */
+	g.cmd[v] = CMD_IPI;
+	if (v == 1) {
+		wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) &
+		      ~(MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE));
+		WRITE_ONCE(g.ipi_ready, 1);
+		spin_until(v, &g.vtl1_ipis[v], 4);
+		/* Enabled again: xAPIC first, then x2APIC. */
+		wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) |
+		      MSR_IA32_APICBASE_ENABLE);
+		x2apic_enable();
+	} else {
+		while (!READ_ONCE(g.ipi_ready))
+			cpu_relax();
+		vsm_switch(entry(0), 0, &rcx);
+	}
 	GUEST_DONE();
 }
 
@@ -664,6 +702,7 @@ int main(void)
 	vm_install_exception_handler(vm, TIMER_VECTOR, timer_isr);
 	vm_install_exception_handler(vm, APIC_TIMER_VECTOR, apic_timer_isr);
 	vm_install_exception_handler(vm, VTL0_IPI_VECTOR, vtl0_ipi_isr);
+	vm_install_exception_handler(vm, VTL1_IPI_VECTOR, vtl1_ipi_isr);
 	vm_install_exception_handler(vm, VINA_VECTOR, vina_isr);
 	vm_install_exception_handler(vm, MSG_VECTOR, msg_isr);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
@@ -716,14 +755,17 @@ int main(void)
 	TEST_ASSERT(g.intercepts[0] == 6 && g.intercepts[1] == 6,
 		    "intercepts: VP 0 %lu, VP 1 %lu, want 6 each",
 		    g.intercepts[0], g.intercepts[1]);
+	/* VP 1 has one more preemption: VP 0's VTL1's IPI. */
 	for (i = 0; i < 2; i++)
-		TEST_ASSERT(g.wakes[i] == 3 && g.timer_irqs[i] == 1 &&
+		TEST_ASSERT(g.wakes[i] == 3 + i && g.timer_irqs[i] == 1 &&
 			    g.apic_timer_irqs[i] == 1 && g.sint_msgs[i] == 1 &&
-			    g.vinas[i] == 1 && g.vtl0_ipis[i] == 1,
-			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu messages, %lu VINA, %lu VTL0 IPIs; want 3, 1, 1, 1, 1, 1",
+			    g.vinas[i] == 1 && g.vtl0_ipis[i] == 1 &&
+			    g.vtl1_ipis[i] == i,
+			    "VP %d: %lu preemptions, %lu SynIC and %lu APIC timer interrupts, %lu messages, %lu VINA, %lu VTL0 IPIs, %lu VTL1 IPIs; want %d, 1, 1, 1, 1, 1, %d",
 			    i, g.wakes[i], g.timer_irqs[i], g.apic_timer_irqs[i],
-			    g.sint_msgs[i], g.vinas[i], g.vtl0_ipis[i]);
-	ksft_test_result_pass("6 intercepts (1 emulated), 3 preemptions, 1 VINA per VP, 2 VPs\n");
+			    g.sint_msgs[i], g.vinas[i], g.vtl0_ipis[i],
+			    g.vtl1_ipis[i], 3 + i, i);
+	ksft_test_result_pass("6 intercepts (1 emulated), 3 preemptions, 1 VINA per VP, 2 VPs; VTL1's IPI past VTL0's disabled APIC\n");
 
 	/* VTL1's SynIC is part of its private state. */
 	s = (struct kvm_vsm_vtl_state){ .vtl = 1 };
