@@ -100,6 +100,22 @@ static inline u8 kvm_vsm_vtl(struct kvm_vcpu *vcpu)
 
 bool kvm_vsm_vtl_gpa_allowed(struct kvm *kvm, u8 vtl, gpa_t gpa, bool write);
 
+/*
+ * Bracket a check of the layers (kvm_vsm_gpa_allowed() and the like) and
+ * the access it allows, so that a layer change cannot slip between them:
+ * see kvm_vtl_access_begin(). Free without VSM.
+ */
+static inline int kvm_vsm_access_begin(struct kvm *kvm)
+{
+	return kvm_vsm_enabled(kvm) ? kvm_vtl_access_begin(kvm) : -1;
+}
+
+static inline void kvm_vsm_access_end(struct kvm *kvm, int gen)
+{
+	if (gen >= 0)
+		kvm_vtl_access_end(kvm, gen);
+}
+
 int kvm_vm_enable_vsm(struct kvm *kvm, u64 max_vtl);
 int kvm_vcpu_ioctl_get_vsm_state(struct kvm_vcpu *vcpu,
 				 struct kvm_vsm_state *state);
@@ -252,6 +268,15 @@ static inline int kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 static inline bool kvm_vsm_enabled(struct kvm *kvm)
 {
 	return false;
+}
+
+static inline int kvm_vsm_access_begin(struct kvm *kvm)
+{
+	return -1;
+}
+
+static inline void kvm_vsm_access_end(struct kvm *kvm, int gen)
+{
 }
 
 static inline u8 kvm_vsm_vtl(struct kvm_vcpu *vcpu)

@@ -721,8 +721,8 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 {
 	u64 *buf = vcpu->arch.vsm->input;
 	u32 size = hv_vsm_input_size(hc->control);
+	int i, gen;
 	u16 st;
-	int i;
 
 	in->control = hc->control;
 	in->data = buf;
@@ -739,12 +739,15 @@ static u16 kvm_vsm_read_input(struct kvm_vcpu *vcpu,
 	st = kvm_vsm_check_buffer(hc->ingpa, size);
 	if (st)
 		return st;
+	/* Ordered with layer changes; none happens until the read is done. */
+	gen = kvm_vsm_access_begin(vcpu->kvm);
 	if (!kvm_vsm_gpa_allowed(vcpu, hc->ingpa, false))
-		return HV_STATUS_ACCESS_DENIED;
-	if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		st = HV_STATUS_ACCESS_DENIED;
+	else if (kvm_vcpu_read_guest(vcpu, hc->ingpa, buf, size))
+		st = HV_STATUS_INVALID_HYPERCALL_INPUT;
+	kvm_vsm_access_end(vcpu->kvm, gen);
 	in->len = size;
-	return HV_STATUS_SUCCESS;
+	return st;
 }
 
 /*
@@ -998,6 +1001,7 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	u16 start = hv_vsm_rep_start(hc->control), i = 0;
 	struct hv_vsm_reg_value out;
 	struct hv_vsm_vp_regs r;
+	int gen = -1;
 	u64 val;
 	u32 name;
 	u16 st;
@@ -1005,8 +1009,17 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	st = hv_vsm_decode_vp_regs(c, in, &r);
 	if (st)
 		return st;
-	if (!set && !kvm_vsm_gpa_allowed(vcpu, hc->outgpa, true))
-		return HV_STATUS_ACCESS_DENIED;
+	/*
+	 * The output's check and writes are ordered with layer changes; a
+	 * set may change a layer (VsmPartitionConfig), and writes nothing.
+	 */
+	if (!set) {
+		gen = kvm_vsm_access_begin(vcpu->kvm);
+		if (!kvm_vsm_gpa_allowed(vcpu, hc->outgpa, true)) {
+			kvm_vsm_access_end(vcpu->kvm, gen);
+			return HV_STATUS_ACCESS_DENIED;
+		}
+	}
 
 	for (i = 0; i < r.count; i++) {
 		name = set ? r.assoc[i].name : r.names[i];
@@ -1034,6 +1047,7 @@ static u64 kvm_vsm_vp_regs(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 		if (st)
 			break;
 	}
+	kvm_vsm_access_end(vcpu->kvm, gen);
 	return st | (u64)(start + i) << HV_HYPERCALL_REP_COMP_OFFSET;
 }
 
@@ -1116,19 +1130,35 @@ static gpa_t kvm_vsm_active_assist(struct kvm_vcpu *vcpu)
  * Tell the VTL just entered why, in its VP assist page if it has one:
  * vtl_entry_reason and, for an intercept, @msg in intercept_message.
  */
+/*
+ * Read or write @len bytes at @off of the active VTL's VP assist page,
+ * if the VTL may write the page, ordered with layer changes.
+ *
+ * Return: 0, -EACCES without a page the VTL may write, or the error of
+ * the access.
+ */
+static int kvm_vsm_assist_access(struct kvm_vcpu *vcpu, unsigned int off,
+				 void *data, unsigned int len, bool write)
+{
+	int gen = kvm_vsm_access_begin(vcpu->kvm), r = -EACCES;
+	gpa_t gpa = kvm_vsm_active_assist(vcpu);
+
+	if (gpa != INVALID_GPA)
+		r = write ? kvm_vcpu_write_guest(vcpu, gpa + off, data, len) :
+			    kvm_vcpu_read_guest(vcpu, gpa + off, data, len);
+	kvm_vsm_access_end(vcpu->kvm, gen);
+	return r;
+}
+
 static void kvm_vsm_entry_reason(struct kvm_vcpu *vcpu, u32 reason,
 				 const struct hv_message *msg)
 {
-	gpa_t gpa = kvm_vsm_active_assist(vcpu);
-
-	if (gpa == INVALID_GPA)
-		return;
 	if (msg)
-		kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_INTERCEPT_MESSAGE,
-				     msg, sizeof(*msg));
-	kvm_vcpu_write_guest(vcpu, gpa + offsetof(struct hv_vp_assist_page,
-						  vtl_entry_reason),
-			     &reason, sizeof(reason));
+		kvm_vsm_assist_access(vcpu, HV_VP_ASSIST_INTERCEPT_MESSAGE,
+				      (void *)msg, sizeof(*msg), true);
+	kvm_vsm_assist_access(vcpu, offsetof(struct hv_vp_assist_page,
+					     vtl_entry_reason),
+			      &reason, sizeof(reason), true);
 }
 
 /*
@@ -1144,15 +1174,14 @@ static bool kvm_vsm_can_enter(struct kvm_vcpu *vcpu, u8 to)
 /* VINA's auto-reset on entry to VTL @vtl, now the active one. */
 static void kvm_vsm_vina_reset(struct kvm_vcpu *vcpu, u8 vtl)
 {
-	gpa_t gpa = kvm_vsm_active_assist(vcpu);
 	u8 status;
 
 	vcpu->arch.vsm->vina_asserted[vtl] = false;
-	if (gpa == INVALID_GPA ||
-	    kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS, &status, 1))
+	if (kvm_vsm_assist_access(vcpu, HV_VP_ASSIST_VINA_STATUS, &status, 1,
+				  false))
 		return;
 	status &= ~HV_VINA_STATUS_ASSERTED;
-	kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS, &status, 1);
+	kvm_vsm_assist_access(vcpu, HV_VP_ASSIST_VINA_STATUS, &status, 1, true);
 }
 
 /*
@@ -1207,7 +1236,6 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 	bool restore = false;
 	struct hv_vsm_caller c;
 	u8 from, to;
-	gpa_t gpa;
 
 	kvm_vsm_caller(vcpu, &c);
 	if (!is_64_bit_hypercall(vcpu) ||
@@ -1223,14 +1251,11 @@ int kvm_hv_vsm_vtl_switch(struct kvm_vcpu *vcpu, u64 control)
 		kvm_queue_exception(vcpu, UD_VECTOR);
 		return 1;
 	}
-	if (!call && !(input & HV_VSM_VTL_RETURN_FAST)) {
-		gpa = kvm_vsm_active_assist(vcpu);
-		restore = gpa != INVALID_GPA &&
-			  !kvm_vcpu_read_guest(vcpu, gpa +
+	if (!call && !(input & HV_VSM_VTL_RETURN_FAST))
+		restore = !kvm_vsm_assist_access(vcpu,
 				offsetof(struct hv_vp_assist_page,
 					 vtl_ret_x64rax),
-				ret, sizeof(ret));
-	}
+				ret, sizeof(ret), false);
 
 	/*
 	 * Past the hypercall without kvm_skip_emulated_instruction(): its
@@ -1444,16 +1469,21 @@ static void kvm_vsm_post_message(struct kvm_vcpu *vcpu, u64 simp,
 {
 	gpa_t slot = (simp & PAGE_MASK) +
 		     HV_SYNIC_INTERCEPTION_SINT * sizeof(*msg);
+	int gen = kvm_vsm_access_begin(vcpu->kvm);
 	struct hv_message_header h;
 
-	if (kvm_vcpu_read_guest(vcpu, slot, &h, sizeof(h)))
-		return;
+	/* The page of the VTL just entered: only where it may write. */
+	if (!kvm_vsm_gpa_allowed(vcpu, slot, true) ||
+	    kvm_vcpu_read_guest(vcpu, slot, &h, sizeof(h)))
+		goto out;
 	if (h.message_type == HVMSG_NONE) {
 		kvm_vcpu_write_guest(vcpu, slot, msg, sizeof(*msg));
 	} else if (!h.message_flags.msg_pending) {
 		h.message_flags.msg_pending = 1;
 		kvm_vcpu_write_guest(vcpu, slot, &h, sizeof(h));
 	}
+out:
+	kvm_vsm_access_end(vcpu->kvm, gen);
 }
 
 /**
@@ -1578,7 +1608,7 @@ static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_vsm *v = vcpu->arch.vsm;
 	u8 vtl = vcpu->arch.vtl, status = 0;
-	gpa_t gpa = kvm_vsm_active_assist(vcpu);
+	int r;
 	struct kvm_lapic_irq irq = {
 		.vector = v->vina[vtl] & HV_VSM_VINA_VECTOR,
 		.delivery_mode = APIC_DM_FIXED,
@@ -1587,19 +1617,22 @@ static void kvm_vsm_vina(struct kvm_vcpu *vcpu)
 
 	if (!kvm_vsm_vina_wanted(vcpu))
 		return;
-	/* The VP assist page has the state; the guest clears it there. */
-	if (gpa != INVALID_GPA) {
-		if (kvm_vcpu_read_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
-					&status, 1))
-			return;
+	/*
+	 * The VP assist page has the state; the guest clears it there.
+	 * Without one (or one the VTL may not write), KVM keeps it.
+	 */
+	r = kvm_vsm_assist_access(vcpu, HV_VP_ASSIST_VINA_STATUS, &status, 1,
+				  false);
+	if (r && r != -EACCES)
+		return;
+	if (!r)
 		v->vina_asserted[vtl] = status & HV_VINA_STATUS_ASSERTED;
-	}
 	if (v->vina_asserted[vtl])
 		return;
 	status |= HV_VINA_STATUS_ASSERTED;
-	if (gpa != INVALID_GPA &&
-	    kvm_vcpu_write_guest(vcpu, gpa + HV_VP_ASSIST_VINA_STATUS,
-				 &status, 1))
+	r = kvm_vsm_assist_access(vcpu, HV_VP_ASSIST_VINA_STATUS, &status, 1,
+				  true);
+	if (r && r != -EACCES)
 		return;
 	v->vina_asserted[vtl] = true;
 	v->vinas++;

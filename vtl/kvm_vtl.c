@@ -75,6 +75,66 @@ void kvm_vtl_init_vm(struct kvm *kvm)
 
 	mutex_init(&kvm->vtl_lock);
 	kvm_vtl_layers_init(&kvm->vtl_layers, &kvm->vtl_lock);
+	init_waitqueue_head(&kvm->vtl_access.wq);
+}
+
+/**
+ * kvm_vtl_access_begin - start an access KVM makes to guest memory for a VTL
+ * @kvm: the VM
+ *
+ * KVM reads and writes guest memory on a VTL's behalf (the emulator,
+ * hypercall input and output, pages named in MSRs) after checking the
+ * layers. Bracketing the check and the access with kvm_vtl_access_begin()
+ * and kvm_vtl_access_end() orders them against layer changes: a change
+ * returns only once every access that may have been checked against the
+ * old layers has finished, and an access begun after it sees the new ones.
+ * Nothing between the two may change a layer or wait for a change. The
+ * section may sleep.
+ *
+ * Return: the generation to give kvm_vtl_access_end().
+ */
+int kvm_vtl_access_begin(struct kvm *kvm)
+{
+	int gen = READ_ONCE(kvm->vtl_access.gen) & 1;
+
+	atomic_inc(&kvm->vtl_access.count[gen]);
+	/* The check that follows sees a change kvm_vtl_wait() missed this in. */
+	smp_mb__after_atomic();
+	return gen;
+}
+EXPORT_SYMBOL_GPL(kvm_vtl_access_begin);
+
+/**
+ * kvm_vtl_access_end - end an access kvm_vtl_access_begin() started
+ * @kvm: the VM
+ * @gen: what kvm_vtl_access_begin() returned
+ */
+void kvm_vtl_access_end(struct kvm *kvm, int gen)
+{
+	/* Fully ordered: the access is done before the count drops. */
+	if (atomic_dec_and_test(&kvm->vtl_access.count[gen]) &&
+	    wq_has_sleeper(&kvm->vtl_access.wq))
+		wake_up_all(&kvm->vtl_access.wq);
+}
+EXPORT_SYMBOL_GPL(kvm_vtl_access_end);
+
+/*
+ * After a layer change: wait for the accesses that may have been checked
+ * before it. New ones count in the other generation, so that a stream of
+ * them cannot hold a change back. Changes are serialised by vtl_lock.
+ */
+static void kvm_vtl_wait(struct kvm *kvm)
+{
+	int old = kvm->vtl_access.gen & 1;
+
+	lockdep_assert_held(&kvm->vtl_lock);
+	/* The change is visible before the flip and the count's read. */
+	smp_mb();
+	WRITE_ONCE(kvm->vtl_access.gen, old ^ 1);
+	/* Pairs with kvm_vtl_access_begin(): the flip, then the count. */
+	smp_mb();
+	wait_event(kvm->vtl_access.wq,
+		   !atomic_read(&kvm->vtl_access.count[old]));
 }
 
 /**
@@ -182,6 +242,8 @@ static int kvm_vtl_change(struct kvm *kvm, u8 vtl, struct kvm_vtl_req *req)
 		kvm_arch_vtl_layer_changed(kvm, vtl, z.ranges, z.n);
 	kvm_mmu_invalidate_end(kvm);
 	KVM_MMU_UNLOCK(kvm);
+	if (z.n)
+		kvm_vtl_wait(kvm);
 	return r;
 }
 

@@ -37,12 +37,25 @@
  *  - a 2 MiB mapping of a range VTL1 made non-executable, split by dirty
  *    logging with kvm.nx_huge_pages=force: the 4 KiB pages stay
  *    non-executable, and VTL0's call into one exits to userspace as a
- *    denied execute (VTL1 has no SynIC here to take an intercept).
+ *    denied execute (VTL1 has no SynIC here to take an intercept);
+ *  - GUEST_OS_ID, HYPERCALL and REFERENCE_TSC are each VTL's own: VTL0
+ *    zeroing its guest OS ID leaves VTL1, entered by an intercept, able
+ *    to make hypercalls and return;
+ *  - the host's NMI and a PIC interrupt VTL0 programmed, sent while VTL1
+ *    runs, wait for VTL0;
+ *  - a write KVM makes for VTL0 (HvGetVpRegisters' output), checked and
+ *    then held up by a userfaultfd fault, finishes before VTL1's
+ *    HvModifyVtlProtectionMask that write-protects the page returns.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,13 +87,17 @@ enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
 enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
 	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
-	CASE_NMI_EXTINT, NR_CASES
+	CASE_NMI_EXTINT, CASE_RACE, NR_CASES
 };
 
 enum {
 	CMD_SETUP, CMD_PROTECT_TSC, CMD_PROTECT_HUGE, CMD_PROTECT_FREE,
-	CMD_SYNIC, CMD_OS_ID, CMD_EVENTS
+	CMD_SYNIC, CMD_OS_ID, CMD_EVENTS, CMD_RACE
 };
+
+/* CASE_RACE: VP 1's HvGetVpRegisters output, in a slot of its own. */
+#define RACE_SLOT	3
+#define RACE_GPA	(BIT_ULL(31) + BIT_ULL(30))
 
 #define HVCALL_FLUSH_SPACE	0x0002
 #define HVCALL_SEND_IPI_	0x000b
@@ -113,6 +130,7 @@ static struct {
 	/* NMIs and PIC interrupts taken, by the VTL that ran. */
 	int in_vtl1;
 	u64 nmis[2], extints[2];
+	u64 race_in_gpa, race_in_gva;
 } g;
 
 static void self_ipi_isr(struct ex_regs *regs)
@@ -210,6 +228,12 @@ void vtl1_main(void)
 			WRITE_ONCE(g.in_vtl1, 0);
 			GUEST_ASSERT_EQ(READ_ONCE(g.nmis[1]), 0);
 			GUEST_ASSERT_EQ(READ_ONCE(g.extints[1]), 0);
+		}
+		if (g.cmd == CMD_RACE) {
+			/* The host holds VP 1's write to RACE_GPA meanwhile. */
+			GUEST_SYNC(STAGE_TRIED);
+			GUEST_ASSERT_EQ(modify(RACE_GPA >> 12, M_R), REPS(1));
+			GUEST_SYNC(STAGE_PROTECTED);
 		}
 		if (g.cmd == CMD_SYNIC) {
 			wrmsr(HV_X64_MSR_SCONTROL, 1);
@@ -402,6 +426,9 @@ static void guest_code(void)
 				PAGE_GPA(PG_TSC) | 1);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
+	case CASE_RACE:
+		vtl1_do(CMD_RACE);
+		break;
 	case CASE_NMI_EXTINT:
 		pic_init();
 		vtl1_do(CMD_EVENTS);
@@ -422,6 +449,19 @@ static void guest_code(void)
 		GUEST_SYNC(STAGE_TRIED);
 		break;
 	}
+	GUEST_DONE();
+}
+
+/* VP 1 of CASE_RACE, in VTL0: its VSM status, written to RACE_GPA. */
+static void guest_race(void)
+{
+	u64 *in = (u64 *)g.race_in_gva;
+
+	in[0] = SELF;
+	in[1] = (u32)-2;		/* VP index self, VTL0 */
+	in[2] = REG_VP_STATUS;
+	GUEST_ASSERT_EQ(vsm_hcall(HVCALL_GET_VP_REGS | REPS(1), g.race_in_gpa,
+				  RACE_GPA), REPS(1));
 	GUEST_DONE();
 }
 
@@ -454,7 +494,7 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	struct kvm_vm *vm;
 	u64 stack;
 
-	vm = vm_create(1);
+	vm = vm_create(test == CASE_RACE ? 2 : 1);
 	vm_enable_cap(vm, KVM_CAP_HYPERV_VSM, 1);
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vcpu_set_hv_cpuid(vcpu);
@@ -479,6 +519,12 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	g.in_gva[1] = vsm_alloc_page(vm, &g.in_gpa[1]);
 	g.assist_gva = vsm_alloc_page(vm, &g.assist_gpa);
 	g.simp_gva = vsm_alloc_page(vm, &g.simp_gpa);
+	if (test == CASE_RACE) {
+		g.race_in_gva = vsm_alloc_page(vm, &g.race_in_gpa);
+		/* Left untouched: userfaultfd catches KVM's first write. */
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RACE_GPA,
+					    RACE_SLOT, 1, 0);
+	}
 	stack = vm_vaddr_alloc_pages(vm, 2) + 2 * PG;
 	vsm_make_ctx(vcpu, &g.ctx, stack);
 	g.ctx.vtl = 1;
@@ -506,7 +552,75 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_SMI] = "SMIs dropped or refused",
 	[CASE_OS_ID] = "GUEST_OS_ID, HYPERCALL and REFERENCE_TSC are each VTL's own",
 	[CASE_NMI_EXTINT] = "the host's NMI and PIC interrupts wait for VTL0",
+	[CASE_RACE] = "a layer change waits for KVM's write checked before it",
 };
+
+static void *run_race_vp1(void *arg)
+{
+	TEST_ASSERT_EQ(vsm_run_to_ucall(arg), 0);
+	return NULL;
+}
+
+static int race_vp0_done;
+
+static void *run_race_vp0(void *arg)
+{
+	run_to(arg, STAGE_PROTECTED);
+	WRITE_ONCE(race_vp0_done, 1);
+	return NULL;
+}
+
+/*
+ * VP 1 asks KVM to write RACE_GPA, which VTL0 may write; KVM checks and
+ * writes, and the write waits in a userfaultfd fault. VP 0's VTL1 then
+ * write-protects the page: its call must not return while the write,
+ * checked against the old protection, is still to land.
+ */
+static void race(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	void *hva = addr_gpa2hva(vm, RACE_GPA);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (u64)hva, .len = PG },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_copy copy = { .dst = (u64)hva, .len = PG };
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	pthread_t t0, t1;
+	struct kvm_vcpu *vp1;
+	static u8 zero[4096] __aligned(4096);
+	int uffd, early;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	__TEST_REQUIRE(uffd >= 0, "userfaultfd: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+
+	vp1 = vm_vcpu_add(vm, 1, guest_race);
+	vcpu_set_hv_cpuid(vp1);
+	/* VP 0's VTL1 is about to protect the page. */
+	run_to(vcpu, STAGE_TRIED);
+	pthread_create(&t1, NULL, run_race_vp1, vp1);
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	TEST_ASSERT(poll(&pfd, 1, 20000) == 1 &&
+		    read(uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+		    msg.event == UFFD_EVENT_PAGEFAULT,
+		    "KVM's write of HvGetVpRegisters' output did not fault");
+	pthread_create(&t0, NULL, run_race_vp0, vcpu);
+	usleep(500000);
+	early = READ_ONCE(race_vp0_done);
+	copy.src = (u64)zero;
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY");
+	pthread_join(t1, NULL);
+	pthread_join(t0, NULL);
+	TEST_ASSERT(!early,
+		    "HvModifyVtlProtectionMask returned while KVM's write, checked against the old protection, was still to land");
+	/* The write landed, as the status VTL0 was allowed to read. */
+	TEST_ASSERT_EQ(*(u64 *)hva, 1ULL << 16);
+	close(uffd);
+}
 
 static void write_param(const char *path, const char *val)
 {
@@ -632,6 +746,9 @@ static void one_case(int test)
 		TEST_ASSERT(__vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &events) == -1 &&
 			    errno == EINVAL,
 			    "KVM_SET_VCPU_EVENTS with an SMI in a VSM VM: accepted");
+		break;
+	case CASE_RACE:
+		race(vcpu);
 		break;
 	case CASE_NMI_EXTINT:
 		/* VTL1 runs: an NMI from the host, an edge on IRQ 3. */
