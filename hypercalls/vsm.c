@@ -45,6 +45,12 @@ int kvm_vm_enable_vsm(struct kvm *kvm, u64 max_vtl)
 		r = -EBUSY;
 	} else {
 		WRITE_ONCE(kvm->arch.vsm_max_vtl, max_vtl);
+		/*
+		 * The vPMU's counters and the LBR stack are the vCPU's, not
+		 * each VTL's: a lower VTL would count or record a higher
+		 * one's execution. Off, as KVM_CAP_PMU_CAPABILITY turns it.
+		 */
+		kvm->arch.enable_pmu = false;
 		r = 0;
 	}
 	mutex_unlock(&kvm->lock);
@@ -198,6 +204,9 @@ static bool kvm_vsm_intercept(struct kvm_vcpu *vcpu, gpa_t gpa, u8 need,
 	gfn_t gfn = gpa_to_gfn(gpa);
 	u8 n;
 
+	/* Reading the bytes of an intercepted instruction: no second one. */
+	if (vcpu->arch.vsm->reading_insn)
+		return false;
 	for (n = vcpu->arch.vtl + 1; n <= kvm->arch.vsm_max_vtl; n++)
 		if ((kvm_vtl_layer_get(&kvm->vtl_layers.layer[n], gfn) & need) !=
 		    need)
@@ -228,6 +237,33 @@ int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
 	if (kvm_vsm_intercept(vcpu, gpa, need,
 			      write ? HV_INTERCEPT_ACCESS_WRITE :
 				      HV_INTERCEPT_ACCESS_READ))
+		return X86EMUL_INTERCEPTED;
+	return X86EMUL_UNHANDLEABLE;
+}
+
+/**
+ * kvm_vsm_emulated_fetch - may the instruction emulator fetch from @gpa?
+ * @vcpu: the vCPU, emulating an instruction of its active VTL
+ * @gpa: the guest RAM it fetches instruction bytes from
+ *
+ * As kvm_vsm_emulated_access() for an execute access: the layers above
+ * the active VTL must allow read and execute (kernel-execute governs both
+ * modes without MBEC). The hardware fetched the instruction once, but the
+ * page may have been protected, or the page tables changed, since.
+ *
+ * Return: X86EMUL_CONTINUE, X86EMUL_INTERCEPTED or X86EMUL_UNHANDLEABLE.
+ */
+int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u8 need = KVM_VTL_PROT_R | KVM_VTL_PROT_KX;
+
+	if (!kvm_vsm_enabled(kvm) ||
+	    (kvm_vtl_effective(&kvm->vtl_layers, vcpu->arch.vtl,
+			       kvm->arch.vsm_max_vtl, gpa_to_gfn(gpa)) & need) ==
+	    need)
+		return X86EMUL_CONTINUE;
+	if (kvm_vsm_intercept(vcpu, gpa, need, HV_INTERCEPT_ACCESS_EXECUTE))
 		return X86EMUL_INTERCEPTED;
 	return X86EMUL_UNHANDLEABLE;
 }

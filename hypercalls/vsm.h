@@ -77,6 +77,8 @@ struct kvm_vcpu_vsm {
 	 */
 	atomic_t nmis[KVM_HV_VSM_NR_VTLS];
 	bool nmi_masked[KVM_HV_VSM_NR_VTLS];
+	/* Reading an intercepted instruction's bytes: queue no intercept. */
+	bool reading_insn;
 	/* Retries a preemption that had to wait for an event's delivery. */
 	struct hrtimer wake_retry;
 	struct kvm_vcpu *vcpu;
@@ -155,6 +157,7 @@ int __kvm_vsm_timer_pending(struct kvm_vcpu *vcpu);
 void __kvm_vsm_inject_timer_irqs(struct kvm_vcpu *vcpu);
 bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
 int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write);
+int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa);
 int __kvm_vsm_faultin(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 int __kvm_vsm_max_level(struct kvm_vcpu *vcpu, gfn_t gfn, int level);
 
@@ -393,6 +396,11 @@ static inline bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa,
 
 static inline int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa,
 					  bool write)
+{
+	return X86EMUL_CONTINUE;
+}
+
+static inline int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
 	return X86EMUL_CONTINUE;
 }

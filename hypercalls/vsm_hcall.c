@@ -1452,11 +1452,17 @@ static void kvm_vsm_insn(struct kvm_vcpu *vcpu,
 	unsigned int n = sizeof(mi->instruction_bytes);
 	struct x86_exception e;
 
+	/*
+	 * Only bytes the lower VTL may read, and a denied read queues no
+	 * second intercept: the message then has fewer bytes, or none.
+	 */
+	vcpu->arch.vsm->reading_insn = true;
 	if (kvm_read_guest_virt(vcpu, rip, mi->instruction_bytes, n, &e)) {
 		n = min_t(unsigned int, n, PAGE_SIZE - offset_in_page(rip));
 		if (kvm_read_guest_virt(vcpu, rip, mi->instruction_bytes, n, &e))
 			n = 0;
 	}
+	vcpu->arch.vsm->reading_insn = false;
 	mi->instruction_byte_count = n;
 	if (n && x86_decode_emulated_instruction(vcpu, 0, mi->instruction_bytes,
 						 n) == EMULATION_OK)

@@ -45,7 +45,15 @@
  *    runs, wait for VTL0;
  *  - a write KVM makes for VTL0 (HvGetVpRegisters' output), checked and
  *    then held up by a userfaultfd fault, finishes before VTL1's
- *    HvModifyVtlProtectionMask that write-protects the page returns.
+ *    HvModifyVtlProtectionMask that write-protects the page returns;
+ *  - KVM's software page walk for an instruction it emulates (rep insb)
+ *    leaves the accessed and dirty bits alone in a page table VTL1 made
+ *    read-only;
+ *  - the emulator does not fetch instruction bytes from a page VTL0 may
+ *    not execute: an instruction KVM is made to emulate (the forced
+ *    emulation prefix) that runs into one is #UD, as a failed decode;
+ *  - the vPMU and the LBR stack, which the VTLs would share: off, so VTL0
+ *    counts and records nothing of VTL1's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +77,7 @@
 #define PG		4096ULL
 #define TEST_SLOT	1
 #define TEST_GPA	BIT_ULL(30)
-#define TEST_PAGES	4
+#define TEST_PAGES	6
 #define PAGE_GPA(i)	(TEST_GPA + (i) * PG)
 /* 0xc3 is also RET: VTL0 may call into a page of canary bytes. */
 #define CANARY		0xc3
@@ -79,15 +87,17 @@
 #define HUGE_PAGES	512
 #define HUGE_EXEC_GPA	(HUGE_GPA + 5 * PG)
 #define NX_HUGE_PAGES	"/sys/module/kvm/parameters/nx_huge_pages"
+#define FEP		"/sys/module/kvm/parameters/force_emulation_prefix"
 
 /* The test pages: VTL0's access to each, as VTL1 sets it. */
-enum { PG_NONE, PG_RO, PG_TSC, PG_FREE };
+enum { PG_NONE, PG_RO, PG_TSC, PG_FREE, PG_CODE, PG_NX };
 
 enum { STAGE_READY = 1, STAGE_TRIED, STAGE_PROTECTED, STAGE_UPDATED };
 enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
 	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
-	CASE_NMI_EXTINT, CASE_RACE, NR_CASES
+	CASE_NMI_EXTINT, CASE_RACE, CASE_AD_BITS, CASE_FETCH, CASE_PMU,
+	NR_CASES
 };
 
 enum {
@@ -130,6 +140,7 @@ static struct {
 	/* NMIs and PIC interrupts taken, by the VTL that ran. */
 	int in_vtl1;
 	u64 nmis[2], extints[2];
+	u64 uds;
 	u64 race_in_gpa, race_in_gva;
 } g;
 
@@ -142,6 +153,14 @@ static void self_ipi_isr(struct ex_regs *regs)
 static void outb_(u16 port, u8 val)
 {
 	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+/* #UD in a function VTL0 called: count it, return 0 through a "ret". */
+static void ud_isr(struct ex_regs *regs)
+{
+	g.uds++;
+	regs->rax = 0;
+	regs->rip = PAGE_GPA(PG_CODE);
 }
 
 static void nmi_isr(struct ex_regs *regs)
@@ -429,6 +448,53 @@ static void guest_code(void)
 	case CASE_RACE:
 		vtl1_do(CMD_RACE);
 		break;
+	case CASE_FETCH: {
+		/*
+		 * ud2 and "kvm" make KVM emulate the next instruction, a mov
+		 * whose last bytes, and the ret after it, are on PG_NX.
+		 */
+		static const u8 code[] = {
+			0x0f, 0x0b, 'k', 'v', 'm',		/* forced emulation */
+			0xb8, 0x78, 0x56, 0x34, 0x12,	/* mov $0x12345678, %eax */
+			0xc3,				/* ret */
+		};
+		u8 *p = (u8 *)PAGE_GPA(PG_NX) - 7;
+
+		*(u8 *)PAGE_GPA(PG_CODE) = 0xc3;	/* ud_isr()'s way out */
+		memcpy(p, code, sizeof(code));
+		r = ((u64 (*)(void))p)();
+		__GUEST_ASSERT(r == 0 && g.uds == 1,
+			       "emulated bytes of a page VTL0 may not execute: rax 0x%lx, #UD %lu",
+			       r, g.uds);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
+	}
+	case CASE_PMU:
+		/* A counter VTL0 could read after VTL1 ran: none. */
+		if (host_cpu_is_amd) {
+			wrmsr(MSR_K7_PERFCTR0, 0x1234);
+			GUEST_ASSERT_EQ(rdmsr(MSR_K7_PERFCTR0), 0);
+		} else {
+			GUEST_ASSERT_EQ(wrmsr_safe(MSR_IA32_PMC0, 0x1234),
+					GP_VECTOR);
+		}
+		/* Nor branches recorded: DEBUGCTL.LBR does not stick. */
+		wrmsr_safe(MSR_IA32_DEBUGCTLMSR, DEBUGCTLMSR_LBR);
+		GUEST_ASSERT_EQ(rdmsr(MSR_IA32_DEBUGCTLMSR) & DEBUGCTLMSR_LBR,
+				0);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
+	case CASE_AD_BITS: {
+		/* The PIC's IMR into PG_FREE: KVM emulates the write. */
+		u8 *p = (u8 *)PAGE_GPA(PG_FREE);
+		u64 n = 1;
+
+		asm volatile("rep insb" : "+D"(p), "+c"(n) : "d"(0x21)
+			     : "memory");
+		GUEST_ASSERT_EQ(n, 0);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
+	}
 	case CASE_NMI_EXTINT:
 		pic_init();
 		vtl1_do(CMD_EVENTS);
@@ -533,6 +599,7 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	sync_global_to_guest(vm, g);
 	vm_install_exception_handler(vm, SELF_IPI_VECTOR, self_ipi_isr);
 	vm_install_exception_handler(vm, NMI_VECTOR, nmi_isr);
+	vm_install_exception_handler(vm, UD_VECTOR, ud_isr);
 	vm_install_exception_handler(vm, PIC_BASE + PIC_IRQ, pic_isr);
 
 	run_to(vcpu, STAGE_READY);
@@ -553,6 +620,9 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_OS_ID] = "GUEST_OS_ID, HYPERCALL and REFERENCE_TSC are each VTL's own",
 	[CASE_NMI_EXTINT] = "the host's NMI and PIC interrupts wait for VTL0",
 	[CASE_RACE] = "a layer change waits for KVM's write checked before it",
+	[CASE_AD_BITS] = "no A/D bits in a page table VTL1 made read-only",
+	[CASE_FETCH] = "the emulator fetches only what VTL0 may execute",
+	[CASE_PMU] = "no vPMU or LBR stack shared by the VTLs",
 };
 
 static void *run_race_vp1(void *arg)
@@ -680,6 +750,8 @@ static void one_case(int test)
 			       "SVM not offered to guests (kvm_amd nested=0?)");
 	if (test == CASE_NX_SPLIT)
 		write_param(NX_HUGE_PAGES, "force");
+	if (test == CASE_FETCH)
+		write_param(FEP, "1");
 	vcpu = vm_with_vtl1(test);
 	struct kvm_vm *vm = vcpu->vm;
 	struct kvm_clock_data clock = {};
@@ -750,6 +822,35 @@ static void one_case(int test)
 	case CASE_RACE:
 		race(vcpu);
 		break;
+	case CASE_FETCH: {
+		struct kvm_vtl_protection nx = {
+			.address = PAGE_GPA(PG_NX), .size = PG, .vtl = 1,
+			.prot = M_R | M_W,
+		};
+
+		vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &nx);
+		run_to(vcpu, STAGE_TRIED);
+		break;
+	}
+	case CASE_AD_BITS: {
+		u64 *pte = vm_get_page_table_entry(vm, PAGE_GPA(PG_FREE));
+		struct kvm_vtl_protection ro = {
+			.address = addr_hva2gpa(vm, pte) & ~(PG - 1),
+			.size = PG, .vtl = 1, .prot = M_R | M_X,
+		};
+
+		/* The leaf page table of PG_FREE, read-only for VTL0. */
+		*pte &= ~(PTE_ACCESSED_MASK | PTE_DIRTY_MASK);
+		vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &ro);
+		run_to(vcpu, STAGE_TRIED);
+		TEST_ASSERT(!(*pte & (PTE_ACCESSED_MASK | PTE_DIRTY_MASK)),
+			    "KVM set A/D bits in a page table VTL0 may not write: PTE 0x%lx",
+			    *pte);
+		/* The write itself, to a page VTL0 may write, landed. */
+		TEST_ASSERT(*(u8 *)addr_gpa2hva(vm, PAGE_GPA(PG_FREE)) != CANARY,
+			    "rep insb wrote nothing");
+		break;
+	}
 	case CASE_NMI_EXTINT:
 		/* VTL1 runs: an NMI from the host, an edge on IRQ 3. */
 		run_to(vcpu, STAGE_PROTECTED);
@@ -769,7 +870,7 @@ static void one_case(int test)
 
 int main(void)
 {
-	char nx[16] = "";
+	char nx[16] = "", fep[16] = "";
 	int test, status, fd;
 	pid_t pid;
 
@@ -777,6 +878,10 @@ int main(void)
 	fd = open(NX_HUGE_PAGES, O_RDONLY);
 	TEST_ASSERT(fd >= 0 && read(fd, nx, sizeof(nx) - 1) > 0,
 		    "reading %s: %s", NX_HUGE_PAGES, strerror(errno));
+	close(fd);
+	fd = open(FEP, O_RDONLY);
+	TEST_ASSERT(fd >= 0 && read(fd, fep, sizeof(fep) - 1) > 0,
+		    "reading %s: %s", FEP, strerror(errno));
 	close(fd);
 
 	ksft_print_header();
@@ -798,5 +903,6 @@ int main(void)
 					 "%s\n", case_names[test]);
 	}
 	write_param(NX_HUGE_PAGES, nx);
+	write_param(FEP, fep);
 	ksft_finished();
 }
