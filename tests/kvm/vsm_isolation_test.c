@@ -53,7 +53,10 @@
  *    not execute: an instruction KVM is made to emulate (the forced
  *    emulation prefix) that runs into one is #UD, as a failed decode;
  *  - the vPMU and the LBR stack, which the VTLs would share: off, so VTL0
- *    counts and records nothing of VTL1's.
+ *    counts and records nothing of VTL1's (this rig's TCG CPU has
+ *    neither, so the case cannot fail here);
+ *  - PAE PDPTRs are not loaded from a page VTL1 made no-access for VTL0
+ *    (CR3 set through KVM_SET_SREGS, read back with KVM_GET_SREGS2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +100,7 @@ enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
 	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
 	CASE_NMI_EXTINT, CASE_RACE, CASE_AD_BITS, CASE_FETCH, CASE_PMU,
-	NR_CASES
+	CASE_PDPTR, NR_CASES
 };
 
 enum {
@@ -623,7 +626,37 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_AD_BITS] = "no A/D bits in a page table VTL1 made read-only",
 	[CASE_FETCH] = "the emulator fetches only what VTL0 may execute",
 	[CASE_PMU] = "no vPMU or LBR stack shared by the VTLs",
+	[CASE_PDPTR] = "no PAE PDPTRs from a page VTL0 may not read",
 };
+
+/* VTL0 in 32-bit PAE paging, its PDPT on a page VTL1 made no-access. */
+static void pdptr(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vtl_protection none = {
+		.address = PAGE_GPA(PG_FREE), .size = PG, .vtl = 1, .prot = 0,
+	};
+	u64 *pdpt = addr_gpa2hva(vcpu->vm, PAGE_GPA(PG_FREE));
+	struct kvm_sregs2 s2;
+	struct kvm_sregs s;
+
+	/* One present entry, its page directory at 4 KiB; three absent. */
+	pdpt[0] = 0x1001;
+	memset(&pdpt[1], 0, 3 * sizeof(*pdpt));
+	vm_ioctl(vcpu->vm, KVM_SET_VTL_PROTECTION, &none);
+	vcpu_sregs_get(vcpu, &s);
+	s.cr0 = X86_CR0_PE | X86_CR0_PG;
+	s.cr4 = X86_CR4_PAE;
+	s.efer = 0;
+	s.cr3 = PAGE_GPA(PG_FREE);
+	s.cs.l = 0;
+	s.cs.db = 1;
+	vcpu_sregs_set(vcpu, &s);
+	vcpu_ioctl(vcpu, KVM_GET_SREGS2, &s2);
+	TEST_ASSERT(!(s2.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID) ||
+		    s2.pdptrs[0] != 0x1001,
+		    "PDPTR 0 read from a page VTL0 may not read: 0x%llx",
+		    s2.pdptrs[0]);
+}
 
 static void *run_race_vp1(void *arg)
 {
@@ -822,6 +855,11 @@ static void one_case(int test)
 	case CASE_RACE:
 		race(vcpu);
 		break;
+	case CASE_PDPTR:
+		/* Host only: the guest does not run in that mode. */
+		pdptr(vcpu);
+		kvm_vm_free(vm);
+		return;
 	case CASE_FETCH: {
 		struct kvm_vtl_protection nx = {
 			.address = PAGE_GPA(PG_NX), .size = PG, .vtl = 1,
