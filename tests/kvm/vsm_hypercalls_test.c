@@ -662,6 +662,18 @@ static void set_prot(struct kvm_vm *vm, u64 gpa, u64 size, u8 prot, u32 flags)
 	vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &p);
 }
 
+/* The test pages, identity-mapped, all RET; and the hypercall page. */
+static void map_test_pages(struct kvm_vm *vm)
+{
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, TEST_PAGES, 0);
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
+	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
+	g.test_gva = TEST_GPA;
+	g.test_gpa = TEST_GPA;
+	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+}
+
 /* Layer 1 over the test pages, run by run, against @want. */
 static void check_layer(struct kvm_vm *vm, const u8 *want)
 {
@@ -843,13 +855,7 @@ static void test_boot(void)
 				    "HYPERV_CPUID_FEATURES.EBX 0x%x",
 				    hv->entries[i].ebx);
 
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
-				    TEST_SLOT, TEST_PAGES, 0);
-	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
-	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
-	g.test_gva = TEST_GPA;
-	g.test_gpa = TEST_GPA;
-	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+	map_test_pages(vm);
 	for (i = 0; i < 2; i++) {
 		g.in_gva[i] = vsm_alloc_page(vm, &g.in_gpa[i]);
 		g.out_gva[i] = vsm_alloc_page(vm, &g.out_gpa[i]);
@@ -947,13 +953,7 @@ static void test_first_default(void)
 	vcpu = vm_vcpu_add(vm, 0, guest_first_default);
 	vcpu_set_hv_cpuid(vcpu);
 	vm_install_exception_handler(vm, UD_VECTOR, ud_handler);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
-				    TEST_SLOT, TEST_PAGES, 0);
-	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
-	memset(addr_gpa2hva(vm, TEST_GPA), 0xc3, TEST_PAGES * PG);
-	g.test_gva = TEST_GPA;
-	g.test_gpa = TEST_GPA;
-	g.hcall_gva = vsm_alloc_page(vm, &g.hcall_gpa);
+	map_test_pages(vm);
 	g.in_gva[0] = vsm_alloc_page(vm, &g.in_gpa[0]);
 	g.out_gva[0] = vsm_alloc_page(vm, &g.out_gpa[0]);
 	g.assist_gva[0][0] = vsm_alloc_page(vm, &g.assist_gpa[0][0]);
