@@ -763,6 +763,7 @@ static u64 kvm_vsm_modify(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 	struct kvm_memory_slot *slot = NULL;
 	struct hv_vsm_modify m;
 	u16 st, i, n;
+	u64 *gfns;
 	gfn_t gfn;
 	int r;
 
@@ -781,9 +782,12 @@ static u64 kvm_vsm_modify(struct kvm_vcpu *vcpu, struct hv_vsm_caller *c,
 			break;
 		}
 	}
-	/* The list is in the vCPU's own input buffer: sorted in place. */
-	r = n ? kvm_vtl_protect_gfns(vcpu->kvm, m.layer, (u64 *)m.gpns, n,
-				     m.prot) : 0;
+	/*
+	 * The decoder's view is read-only; the list is in the vCPU's own
+	 * input buffer (in->data), where the store sorts it in place.
+	 */
+	gfns = vcpu->arch.vsm->input + (m.gpns - (const u64 *)in->data);
+	r = n ? kvm_vtl_protect_gfns(vcpu->kvm, m.layer, gfns, n, m.prot) : 0;
 	if (r == -ENOMEM)
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	if (r)

@@ -9,6 +9,8 @@
 #define __HYPERV_VSM_TLFS_H
 
 #include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <asm/hyperv-tlfs.h>
 
@@ -199,5 +201,41 @@ struct hv_vsm_memory_intercept {
 
 /* The SynIC message slot of intercepts. */
 #define HV_SYNIC_INTERCEPTION_SINT		0
+
+/*
+ * The layouts above, as the TLFS gives them (TLFS-FACTS-2.md, section 5);
+ * the message keeps the assertion valid for C11's static_assert as well.
+ */
+#define HV_VSM_LAYOUT(expr)	static_assert(expr, #expr)
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_modify_prot_in) == 16);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_modify_prot_in, map_flags) == 8);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_modify_prot_in, target_vtl) == 12);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_enable_partition_in) == 16);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_enable_partition_in, target_vtl) == 8);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_enable_partition_in, flags) == 9);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_vp_regs_in) == 16);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_vp_regs_in, vp_index) == 8);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_vp_regs_in, target_vtl) == 12);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_reg_assoc) == 32);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_reg_assoc, value_lo) == 16);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_reg_value) == 16);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_intercept_header) == 0x28);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_intercept_header, cs) == 8);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_intercept_header, rip) == 0x18);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_memory_intercept, cache_type) == 0x28);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_memory_intercept, guest_virtual_address) ==
+	      0x30);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_memory_intercept,
+		       guest_physical_address) == 0x38);
+HV_VSM_LAYOUT(offsetof(struct hv_vsm_memory_intercept, instruction_bytes) ==
+	      0x40);
+HV_VSM_LAYOUT(sizeof(struct hv_vsm_memory_intercept) == 0x50);
+HV_VSM_LAYOUT(offsetof(struct hv_vp_assist_page, vtl_entry_reason) == 0x08);
+HV_VSM_LAYOUT(offsetof(struct hv_vp_assist_page, vtl_reserved) ==
+	      HV_VP_ASSIST_VINA_STATUS);
+HV_VSM_LAYOUT(offsetof(struct hv_vp_assist_page, vtl_ret_x64rax) == 0x10);
+HV_VSM_LAYOUT(offsetof(struct hv_vp_assist_page, intercept_message) ==
+	      HV_VP_ASSIST_INTERCEPT_MESSAGE);
+HV_VSM_LAYOUT(sizeof(struct hv_init_vp_context) == 224);
 
 #endif /* __HYPERV_VSM_TLFS_H */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * KVM glue of the per-VTL protection layers: the VM ioctls and the life
- * cycle of struct kvm's layers. See Documentation/vtl-layers.rst.
+ * cycle of struct kvm's layers. See KVM_SET_VTL_PROTECTION in
+ * Documentation/virt/kvm/api.rst.
  */
 #ifndef __KVM_VTL_H
 #define __KVM_VTL_H
