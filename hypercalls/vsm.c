@@ -246,12 +246,14 @@ int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
  * @vcpu: the vCPU, emulating an instruction of its active VTL
  * @gpa: the guest RAM it fetches instruction bytes from
  *
- * As kvm_vsm_emulated_access() for an execute access: the layers above
- * the active VTL must allow read and execute (kernel-execute governs both
- * modes without MBEC). The hardware fetched the instruction once, but the
- * page may have been protected, or the page tables changed, since.
+ * The layers above the active VTL must allow read and execute
+ * (kernel-execute governs both modes without MBEC). The hardware fetched
+ * the instruction once, but the page may have been protected, or the page
+ * tables changed, since. A denied fetch fails the decode, which the
+ * emulator answers with #UD or an emulation failure; it queues no secure
+ * intercept, whose delivery would find that #UD pending.
  *
- * Return: X86EMUL_CONTINUE, X86EMUL_INTERCEPTED or X86EMUL_UNHANDLEABLE.
+ * Return: X86EMUL_CONTINUE or X86EMUL_UNHANDLEABLE.
  */
 int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
@@ -263,8 +265,6 @@ int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa)
 			       kvm->arch.vsm_max_vtl, gpa_to_gfn(gpa)) & need) ==
 	    need)
 		return X86EMUL_CONTINUE;
-	if (kvm_vsm_intercept(vcpu, gpa, need, HV_INTERCEPT_ACCESS_EXECUTE))
-		return X86EMUL_INTERCEPTED;
 	return X86EMUL_UNHANDLEABLE;
 }
 

@@ -416,7 +416,8 @@ static void kvm_vsm_nmi_switch(struct kvm_vcpu *vcpu, u8 from, u8 to)
 	n = atomic_xchg(&vcpu->arch.nmi_queued, 0) + vcpu->arch.nmi_pending;
 	vcpu->arch.nmi_pending = 0;
 	/* As process_nmi(): more than two pending NMIs collapse. */
-	atomic_set(&v->nmis[from], min(atomic_read(&v->nmis[from]) + n, 2));
+	while (n-- && atomic_add_unless(&v->nmis[from], 1, 2))
+		;
 	v->nmi_masked[from] = kvm_x86_call(get_nmi_mask)(vcpu);
 	kvm_x86_call(set_nmi_mask)(vcpu, v->nmi_masked[to]);
 	/* kvm_hv_vsm_wake() hands @to its NMIs. */
@@ -1517,6 +1518,9 @@ void kvm_hv_vsm_deliver_intercept(struct kvm_vcpu *vcpu)
 
 	/* Userspace changed the VTLs since: the access faults again. */
 	if (to <= from || !(v->vtls & BIT(to)))
+		return;
+	/* An event the running VTL is to take stays its own. */
+	if (kvm_is_exception_pending(vcpu) || kvm_event_needs_reinjection(vcpu))
 		return;
 
 	msg.header.message_type = HVMSG_GPA_INTERCEPT;

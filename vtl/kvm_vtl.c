@@ -95,12 +95,21 @@ void kvm_vtl_init_vm(struct kvm *kvm)
  */
 int kvm_vtl_access_begin(struct kvm *kvm)
 {
-	int gen = READ_ONCE(kvm->vtl_access.gen) & 1;
+	int gen;
 
-	atomic_inc(&kvm->vtl_access.count[gen]);
-	/* The check that follows sees a change kvm_vtl_wait() missed this in. */
-	smp_mb__after_atomic();
-	return gen;
+	for (;;) {
+		gen = READ_ONCE(kvm->vtl_access.gen) & 1;
+		atomic_inc(&kvm->vtl_access.count[gen]);
+		/*
+		 * The check that follows sees a change kvm_vtl_wait() missed
+		 * this in. Counted in a generation a change already closed,
+		 * the next change would not wait for it: count again.
+		 */
+		smp_mb__after_atomic();
+		if ((READ_ONCE(kvm->vtl_access.gen) & 1) == gen)
+			return gen;
+		kvm_vtl_access_end(kvm, gen);
+	}
 }
 EXPORT_SYMBOL_GPL(kvm_vtl_access_begin);
 

@@ -56,7 +56,9 @@
  *    counts and records nothing of VTL1's (this rig's TCG CPU has
  *    neither, so the case cannot fail here);
  *  - PAE PDPTRs are not loaded from a page VTL1 made no-access for VTL0
- *    (CR3 set through KVM_SET_SREGS, read back with KVM_GET_SREGS2).
+ *    (CR3 set through KVM_SET_SREGS, read back with KVM_GET_SREGS2);
+ *  - KVM's software page walk does not read a page table VTL1 made
+ *    no-access: the emulated rep insb faults instead of writing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,7 +102,7 @@ enum {
 	CASE_PV_MSRS, CASE_KVM_HC, CASE_NESTED, CASE_TSC, CASE_ASSIST,
 	CASE_NX_SPLIT, CASE_HV_INPUT, CASE_ASSIST_LATER, CASE_SMI, CASE_OS_ID,
 	CASE_NMI_EXTINT, CASE_RACE, CASE_AD_BITS, CASE_FETCH, CASE_PMU,
-	CASE_PDPTR, NR_CASES
+	CASE_PDPTR, CASE_PT_READ, NR_CASES
 };
 
 enum {
@@ -144,6 +146,7 @@ static struct {
 	int in_vtl1;
 	u64 nmis[2], extints[2];
 	u64 uds;
+	u64 pfs;
 	u64 race_in_gpa, race_in_gva;
 } g;
 
@@ -164,6 +167,13 @@ static void ud_isr(struct ex_regs *regs)
 	g.uds++;
 	regs->rax = 0;
 	regs->rip = PAGE_GPA(PG_CODE);
+}
+
+/* #PF of the emulated rep insb (f3 6c): count it and skip it. */
+static void pf_isr(struct ex_regs *regs)
+{
+	g.pfs++;
+	regs->rip += 2;
 }
 
 static void nmi_isr(struct ex_regs *regs)
@@ -487,6 +497,17 @@ static void guest_code(void)
 				0);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
+	case CASE_PT_READ: {
+		/* As CASE_AD_BITS, with the page table no-access: #PF. */
+		u8 *p = (u8 *)PAGE_GPA(PG_FREE);
+		u64 n = 1;
+
+		asm volatile(".byte 0xf3, 0x6c" : "+D"(p), "+c"(n) : "d"(0x21)
+			     : "memory");
+		GUEST_ASSERT_EQ(g.pfs, 1);
+		GUEST_SYNC(STAGE_TRIED);
+		break;
+	}
 	case CASE_AD_BITS: {
 		/* The PIC's IMR into PG_FREE: KVM emulates the write. */
 		u8 *p = (u8 *)PAGE_GPA(PG_FREE);
@@ -603,6 +624,7 @@ static struct kvm_vcpu *vm_with_vtl1(int test)
 	vm_install_exception_handler(vm, SELF_IPI_VECTOR, self_ipi_isr);
 	vm_install_exception_handler(vm, NMI_VECTOR, nmi_isr);
 	vm_install_exception_handler(vm, UD_VECTOR, ud_isr);
+	vm_install_exception_handler(vm, PF_VECTOR, pf_isr);
 	vm_install_exception_handler(vm, PIC_BASE + PIC_IRQ, pic_isr);
 
 	run_to(vcpu, STAGE_READY);
@@ -627,6 +649,7 @@ static const char *const case_names[NR_CASES] = {
 	[CASE_FETCH] = "the emulator fetches only what VTL0 may execute",
 	[CASE_PMU] = "no vPMU or LBR stack shared by the VTLs",
 	[CASE_PDPTR] = "no PAE PDPTRs from a page VTL0 may not read",
+	[CASE_PT_READ] = "no software page walk through a page table VTL0 may not read",
 };
 
 /* VTL0 in 32-bit PAE paging, its PDPT on a page VTL1 made no-access. */
@@ -855,6 +878,19 @@ static void one_case(int test)
 	case CASE_RACE:
 		race(vcpu);
 		break;
+	case CASE_PT_READ: {
+		u64 *pte = vm_get_page_table_entry(vm, PAGE_GPA(PG_FREE));
+		struct kvm_vtl_protection none = {
+			.address = addr_hva2gpa(vm, pte) & ~(PG - 1),
+			.size = PG, .vtl = 1, .prot = 0,
+		};
+
+		vm_ioctl(vm, KVM_SET_VTL_PROTECTION, &none);
+		run_to(vcpu, STAGE_TRIED);
+		TEST_ASSERT(*(u8 *)addr_gpa2hva(vm, PAGE_GPA(PG_FREE)) == CANARY,
+			    "KVM walked a page table VTL0 may not read and wrote");
+		break;
+	}
 	case CASE_PDPTR:
 		/* Host only: the guest does not run in that mode. */
 		pdptr(vcpu);
