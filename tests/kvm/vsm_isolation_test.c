@@ -169,6 +169,22 @@ static void ud_isr(struct ex_regs *regs)
 	regs->rip = PAGE_GPA(PG_CODE);
 }
 
+/*
+ * The PIC's IMR into PG_FREE with rep insb (f3 6c, two bytes): KVM
+ * emulates the write, walking the page tables in software.
+ *
+ * Return: the count left in RCX, 0 once the byte is written.
+ */
+static u64 emulated_insb(void)
+{
+	u8 *p = (u8 *)PAGE_GPA(PG_FREE);
+	u64 n = 1;
+
+	asm volatile(".byte 0xf3, 0x6c" : "+D"(p), "+c"(n) : "d"(0x21)
+		     : "memory");
+	return n;
+}
+
 /* #PF of the emulated rep insb (f3 6c): count it and skip it. */
 static void pf_isr(struct ex_regs *regs)
 {
@@ -497,28 +513,16 @@ static void guest_code(void)
 				0);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
-	case CASE_PT_READ: {
+	case CASE_PT_READ:
 		/* As CASE_AD_BITS, with the page table no-access: #PF. */
-		u8 *p = (u8 *)PAGE_GPA(PG_FREE);
-		u64 n = 1;
-
-		asm volatile(".byte 0xf3, 0x6c" : "+D"(p), "+c"(n) : "d"(0x21)
-			     : "memory");
+		emulated_insb();
 		GUEST_ASSERT_EQ(g.pfs, 1);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
-	}
-	case CASE_AD_BITS: {
-		/* The PIC's IMR into PG_FREE: KVM emulates the write. */
-		u8 *p = (u8 *)PAGE_GPA(PG_FREE);
-		u64 n = 1;
-
-		asm volatile("rep insb" : "+D"(p), "+c"(n) : "d"(0x21)
-			     : "memory");
-		GUEST_ASSERT_EQ(n, 0);
+	case CASE_AD_BITS:
+		GUEST_ASSERT_EQ(emulated_insb(), 0);
 		GUEST_SYNC(STAGE_TRIED);
 		break;
-	}
 	case CASE_NMI_EXTINT:
 		pic_init();
 		vtl1_do(CMD_EVENTS);
