@@ -152,6 +152,14 @@ static u8 kvm_vsm_prot(struct kvm_vcpu *vcpu, gfn_t gfn)
 				 kvm->arch.vsm_max_vtl, gfn);
 }
 
+/* Do the layers above VTL @vtl give it all of @need at @gpa? */
+static bool kvm_vsm_vtl_allows(struct kvm *kvm, u8 vtl, gpa_t gpa, u8 need)
+{
+	return !kvm_vsm_enabled(kvm) ||
+	       (kvm_vtl_effective(&kvm->vtl_layers, vtl, kvm->arch.vsm_max_vtl,
+				  gpa_to_gfn(gpa)) & need) == need;
+}
+
 /**
  * kvm_vsm_gpa_allowed - may KVM access @gpa for the vCPU's active VTL?
  * @vcpu: the vCPU
@@ -185,11 +193,9 @@ bool kvm_vsm_gpa_allowed(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
  */
 bool kvm_vsm_vtl_gpa_allowed(struct kvm *kvm, u8 vtl, gpa_t gpa, bool write)
 {
-	u8 need = write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W : KVM_VTL_PROT_R;
-
-	return !kvm_vsm_enabled(kvm) ||
-	       (kvm_vtl_effective(&kvm->vtl_layers, vtl, kvm->arch.vsm_max_vtl,
-				  gpa_to_gfn(gpa)) & need) == need;
+	return kvm_vsm_vtl_allows(kvm, vtl, gpa,
+				  write ? KVM_VTL_PROT_R | KVM_VTL_PROT_W :
+					  KVM_VTL_PROT_R);
 }
 
 /*
@@ -257,15 +263,9 @@ int kvm_vsm_emulated_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
  */
 int kvm_vsm_emulated_fetch(struct kvm_vcpu *vcpu, gpa_t gpa)
 {
-	struct kvm *kvm = vcpu->kvm;
-	u8 need = KVM_VTL_PROT_R | KVM_VTL_PROT_KX;
-
-	if (!kvm_vsm_enabled(kvm) ||
-	    (kvm_vtl_effective(&kvm->vtl_layers, vcpu->arch.vtl,
-			       kvm->arch.vsm_max_vtl, gpa_to_gfn(gpa)) & need) ==
-	    need)
-		return X86EMUL_CONTINUE;
-	return X86EMUL_UNHANDLEABLE;
+	return kvm_vsm_vtl_allows(vcpu->kvm, vcpu->arch.vtl, gpa,
+				  KVM_VTL_PROT_R | KVM_VTL_PROT_KX) ?
+		X86EMUL_CONTINUE : X86EMUL_UNHANDLEABLE;
 }
 
 /*

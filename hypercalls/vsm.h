@@ -144,7 +144,6 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 				     struct kvm_lapic *src);
 bool __kvm_vsm_apic_drops_init(struct kvm_lapic *apic);
 void __kvm_vsm_nmi(struct kvm_vcpu *vcpu, struct kvm_lapic *apic);
-void __kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value);
 bool __kvm_vsm_apic_present(struct kvm_vcpu *vcpu, struct kvm_lapic *src);
 bool __kvm_vsm_apic_match_dest(struct kvm_vcpu *vcpu, struct kvm_lapic *src,
 			       int shorthand, u32 dest, int dest_mode);
@@ -210,11 +209,14 @@ static inline bool kvm_vsm_takes_extint(struct kvm_vcpu *vcpu)
 	return likely(!vcpu->arch.vsm) || !vcpu->arch.vtl;
 }
 
-/* @apic's IA32_APIC_BASE is now @value: kept for every VTL. */
+/*
+ * @apic's IA32_APIC_BASE is now @value: kept for every VTL, in the slot of
+ * apic_base[] of struct kvm_vcpu_vsm that its vsm_apic_base points at.
+ */
 static inline void kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value)
 {
-	if (unlikely(apic->vcpu->arch.vsm))
-		__kvm_vsm_apic_base_set(apic, value);
+	if (unlikely(apic->vsm_apic_base))
+		WRITE_ONCE(*apic->vsm_apic_base, value);
 }
 
 /*

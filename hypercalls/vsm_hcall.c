@@ -1786,24 +1786,6 @@ struct kvm_lapic *__kvm_vsm_irq_apic(struct kvm_vcpu *vcpu,
 }
 
 /**
- * __kvm_vsm_apic_base_set - follow a write of an APIC's IA32_APIC_BASE
- * @apic: the APIC, of a vCPU whose VM has VSM enabled
- * @value: its new IA32_APIC_BASE
- *
- * v->apic_base[] then holds every VTL's value, the active one's too, so
- * that an interrupt finds its APIC's mode whatever VTL the vCPU runs.
- */
-void __kvm_vsm_apic_base_set(struct kvm_lapic *apic, u64 value)
-{
-	struct kvm_vcpu_vsm *v = apic->vcpu->arch.vsm;
-	int vtl;
-
-	for (vtl = 0; vtl < KVM_HV_VSM_NR_VTLS; vtl++)
-		if (v->apic[vtl] == apic)
-			WRITE_ONCE(v->apic_base[vtl], value);
-}
-
-/**
  * __kvm_vsm_apic_present - is the APIC an interrupt from @src reaches on?
  * @vcpu: the destination, its VM with VSM enabled
  * @src: the sending APIC, NULL for a device
