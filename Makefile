@@ -14,7 +14,7 @@ RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
 	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
-	bisect-build rebase
+	bisect-build rebase am-check
 
 all: kernel vmm
 
@@ -29,6 +29,7 @@ help:
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
 	@echo "make rebase VERSION=V   move the series and kernel/base onto Debian version V"
 	@echo "make bisect-build build each patch of the series in turn (bzImage, its selftests)"
+	@echo "make am-check     git am kernel/patches onto a fresh extract: the tree under test?"
 	@echo "make bench        VTL protection microbenchmarks: in KVM, through the VMM, memslot churn (JSON, PNG)"
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
@@ -91,7 +92,12 @@ check-kvm: selftests
 check: deps
 	@$(RIG)/deps.sh news
 	@$(MAKE) -s check-unit
+	@$(MAKE) -s am-check
 	@$(MAKE) -s check-kvm
+
+# git am of kernel/patches onto a fresh extract gives the tree under test.
+am-check: tree
+	@$(TOP)/kernel/tree.sh am-check
 
 bench-mmu: selftests
 	@ONLY=vsm_mmu_bench $(RIG)/vm.sh bench

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build every patch of kernel/series in turn, as a bisection would: the
-# bzImage of build/linux at that patch, with our own files linked in as
-# kernel/placement says, and the VSM selftests the series' selftest
-# Makefile names by then. Incremental, in build/linux/out-bisect (the
+# bzImage of build/linux checked out at that patch, nothing placed around
+# it (the series carries every file), and the VSM selftests the series'
+# selftest Makefile names by then. Incremental, in build/linux/out-bisect (the
 # normal kernel's .config); the tree goes back to its last patch after.
 #
 #   make bisect-build      (after make kernel)

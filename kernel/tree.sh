@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # The kernel tree of the rig: the Debian kernel source that kernel/base
 # pins, in a git repository (tag vsm-base), with kernel/series applied as
-# commits and our own files (kernel/placement) linked in.
+# commits. The series carries all of our kernel code, our own files
+# included: git am of kernel/patches gives the tree (Documentation/rig.rst,
+# "One source for the kernel code").
 #
-#   tree.sh prepare   extract if needed, apply the series, place our files
+#   tree.sh prepare   extract if needed, apply the series
 #   tree.sh build     configure (KCONFIG=normal|debug) and build bzImage
 #   tree.sh headers   install the uAPI headers for the selftests
 #   tree.sh series    export the tree's commits to kernel/patches + kernel/series
+#   tree.sh am-check  git am kernel/patches onto a fresh extract of the pinned
+#                     source: the result must be the tree under test
 #   tree.sh reset     drop the tree's commits and changes, re-apply kernel/
 #   tree.sh rebase V  move the series onto Debian version V of the source
 #                     package and the pin with it (Documentation/rig.rst)
@@ -55,9 +59,6 @@ extract() {
 	git -C "$KTREE" init -q
 	$GIT reset -q "$(commit_source "$ver" "$KTREE")"
 	$GIT tag vsm-base
-	# Files we place into the tree are never part of the series.
-	entries "$KDIR/placement" |
-		while read -r _ dst; do echo "/$dst"; done >>"$KTREE/.git/info/exclude"
 	echo "/out-*/" >>"$KTREE/.git/info/exclude"
 	echo "$ver" >"$STAMP_SRC"
 	rm -f "$STAMP_APPLIED"
@@ -87,20 +88,6 @@ apply_series() {
 	echo "$hash $($GIT rev-parse HEAD)" >"$STAMP_APPLIED"
 }
 
-# Link our own files into the tree, as kernel/placement says.
-place() {
-	local src dst f
-	entries "$KDIR/placement" |
-		while read -r src dst; do
-			f=$TOP/$src
-			[ -e "$f" ] || die "kernel/placement: $src does not exist"
-			mkdir -p "$KTREE/$(dirname "$dst")"
-			if [ "$(readlink "$KTREE/$dst" 2>/dev/null)" != "$f" ]; then
-				ln -sfn "$f" "$KTREE/$dst"
-			fi
-		done
-}
-
 cmd_prepare() {
 	local ver=$PIN_VER hash head applied_hash applied_head verdict
 	verdict=$(pin_tree "$KTREE" "$STAMP_SRC" "$STAMP_APPLIED" kversion) || exit 1
@@ -123,10 +110,9 @@ cmd_prepare() {
 			die "build/linux has uncommitted changes and kernel/series changed: commit and 'make series', or 'make tree-reset'"
 		apply_series "$hash"
 	fi
-	if ! $GIT diff --quiet HEAD; then
+	if ! $GIT diff --quiet HEAD || [ -n "$($GIT ls-files --others --exclude-standard)" ]; then
 		echo "    warning: build/linux has uncommitted changes; they are built and tested"
 	fi
-	place
 }
 
 cmd_config() {
@@ -177,10 +163,15 @@ cmd_headers() {
 		die "headers_install failed"
 }
 
+# Is build/linux's work tree its HEAD, untracked files included?
+tree_clean() {
+	$GIT diff --quiet HEAD && [ -z "$($GIT ls-files --others --exclude-standard)" ]
+}
+
 cmd_series() {
 	local n
 	[ -d "$KTREE/.git" ] || die "no kernel tree yet: run make tree first"
-	$GIT diff --quiet HEAD || die "build/linux has uncommitted changes: commit them first"
+	tree_clean || die "build/linux has uncommitted changes or untracked files: commit them first"
 	rm -f "$KDIR"/patches/*.patch
 	$GIT format-patch -q --zero-commit --no-signature --no-stat \
 		-o "$KDIR/patches" vsm-base..HEAD
@@ -192,6 +183,52 @@ cmd_series() {
 	n=$(series_patches | wc -l)
 	echo "$(series_hash) $($GIT rev-parse HEAD)" >"$STAMP_APPLIED"
 	echo "exported $n patches to kernel/patches, order in kernel/series"
+}
+
+# What a maintainer does with the series: git am onto the pinned source,
+# freshly extracted, and nothing else. The result must be the very tree
+# that make check builds and tests (build/linux's HEAD, with no change of
+# its own). Skipped while the series, the pin and that tree stay as they
+# were when it last passed.
+cmd_am_check() {
+	local dir=$BUILD/am-check stamp=$BUILD/am-check.ok want got key p n=0 t0
+	local g="git -C $dir -c user.name=vsm-rig -c user.email=vsm-rig@localhost"
+	[ -d "$KTREE/.git" ] || die "no kernel tree yet: run make tree first"
+	tree_clean ||
+		die "am-check: build/linux has uncommitted changes or untracked files; the series does not carry them: commit and 'make series', or 'make tree-reset'"
+	want=$($GIT rev-parse 'HEAD^{tree}')
+	key="$PIN_VER $(series_hash) $want"
+	if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+		echo "    am-check: passed before for this series and tree"
+		return 0
+	fi
+	t0=$(date +%s.%N)
+	step "am-check: git am of kernel/patches onto a fresh extract of $SRC_PKG $PIN_VER"
+	src_check
+	rm -rf "$dir" "$stamp"
+	mkdir -p "$dir"
+	tar -xf "$SRC_TARBALL" -C "$dir" --strip-components=1 ||
+		die "cannot extract $SRC_TARBALL"
+	$g init -q
+	# The same import as the tree's base (commit_source): Debian's
+	# packaging block of .gitignore removed, every file committed.
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$dir/.gitignore"
+	sed -i '${/^#$/d}' "$dir/.gitignore"
+	$g add -f -A
+	$g commit -q -m "Debian $SRC_PKG $PIN_VER"
+	for p in $(series_patches); do
+		n=$((n + 1))
+		$g am -q --keep-cr "$KDIR/patches/$p" >"$LOGS/am-check.log" 2>&1 ||
+			die "am-check: kernel/patches/$p (patch $n) does not apply with git am: see $LOGS/am-check.log"
+	done
+	got=$($g rev-parse 'HEAD^{tree}')
+	if [ "$got" != "$want" ]; then
+		$g diff --stat "$want" "$got" >"$LOGS/am-check.log" 2>&1 || true
+		die "am-check: the series applied with git am differs from build/linux's HEAD (the tree under test): $LOGS/am-check.log; run 'make series'"
+	fi
+	rm -rf "$dir"
+	echo "$key" >"$stamp"
+	echo "    $n patches applied with git am; the result is the tree under test ($(elapsed "$t0") s)"
 }
 
 # Commit the Debian source of version $1, unpacked in $2, on top of the
@@ -285,7 +322,8 @@ config) cmd_config ;;
 build) cmd_build ;;
 headers) cmd_headers ;;
 series) cmd_series ;;
+am-check) cmd_am_check ;;
 reset) cmd_reset ;;
 rebase) cmd_rebase "${2:-}" ;;
-*) die "usage: tree.sh prepare|config|build|headers|series|reset|rebase VERSION" ;;
+*) die "usage: tree.sh prepare|config|build|headers|series|am-check|reset|rebase VERSION" ;;
 esac

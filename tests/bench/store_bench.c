@@ -43,7 +43,7 @@
 #include <linux/radix-tree.h>
 #include <linux/xarray.h>
 
-#include "kvm_vtl_store.h"
+#include <linux/kvm_vtl_store.h>
 
 extern int nr_allocated;
 extern long nr_allocated_bytes;

@@ -17,7 +17,7 @@ export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 
 mkdir -p "$LOGS"
 
-# entries [FILE...]: the lines of the rig's list files (series, placement,
+# entries [FILE...]: the lines of the rig's list files (series, base,
 # TESTS, BENCH) without comments and blank lines; stdin without FILE.
 entries() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@"; }
 

@@ -2,7 +2,8 @@
 #
 # Generated headers that the kernel's radix-tree harness needs to build
 # lib/maple_tree.c and lib/xarray.c in userspace, plus the wrapper that
-# lets vtl/kvm_vtl_store.c find its header as <linux/kvm_vtl_store.h>.
+# lets the store (KSRC's virt/kvm/vtl_store.c) find its header as
+# <linux/kvm_vtl_store.h>.
 # Shared by tests/unit and tests/bench; needs TOP, KSRC and O.
 
 GEN	:= $(O)/gen/generated/map-shift.h $(O)/gen/generated/bit-length.h \
@@ -18,4 +19,4 @@ $(GEN): | ksrc-check
 	echo '#define XA_CHUNK_SHIFT 6' > $(O)/gen/generated/map-shift.h
 	echo '#define CONFIG_64BIT 1' > $(O)/gen/generated/bit-length.h
 	cp $(KSRC)/tools/testing/shared/autoconf.h $(O)/gen/generated/autoconf.h
-	echo '#include "$(TOP)/vtl/kvm_vtl_store.h"' > $(O)/gen/linux/kvm_vtl_store.h
+	echo '#include "$(KSRC)/include/linux/kvm_vtl_store.h"' > $(O)/gen/linux/kvm_vtl_store.h

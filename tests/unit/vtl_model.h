@@ -9,7 +9,7 @@
 #define _VTL_MODEL_H
 
 #include <stddef.h>
-#include "kvm_vtl_store.h"
+#include <linux/kvm_vtl_store.h>
 
 #define MODEL_NWIN	3
 

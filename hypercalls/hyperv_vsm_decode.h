@@ -1,0 +1,1 @@
+../build/linux/arch/x86/kvm/hyperv_vsm_decode.h

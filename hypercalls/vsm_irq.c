@@ -1,0 +1,1 @@
+../build/linux/arch/x86/kvm/vsm_irq.c

@@ -1,0 +1,1 @@
+../build/linux/arch/x86/kvm/mmu/vsm_mmu.h

@@ -1,0 +1,1 @@
+../build/linux/virt/kvm/vtl.c
