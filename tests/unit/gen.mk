@@ -7,7 +7,8 @@
 # Shared by tests/unit and tests/bench; needs TOP, KSRC and O.
 
 GEN	:= $(O)/gen/generated/map-shift.h $(O)/gen/generated/bit-length.h \
-	   $(O)/gen/generated/autoconf.h $(O)/gen/linux/kvm_vtl_store.h
+	   $(O)/gen/generated/autoconf.h $(O)/gen/linux/kvm_vtl_store.h \
+	   $(O)/gen/linux/sort.h
 
 .PHONY: ksrc-check
 ksrc-check:
@@ -20,3 +21,4 @@ $(GEN): | ksrc-check
 	echo '#define CONFIG_64BIT 1' > $(O)/gen/generated/bit-length.h
 	cp $(KSRC)/tools/testing/shared/autoconf.h $(O)/gen/generated/autoconf.h
 	echo '#include "$(KSRC)/include/linux/kvm_vtl_store.h"' > $(O)/gen/linux/kvm_vtl_store.h
+	echo '#include "$(KSRC)/include/linux/sort.h"' > $(O)/gen/linux/sort.h

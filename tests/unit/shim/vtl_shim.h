@@ -39,6 +39,12 @@ static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 	return n > SIZE_MAX / size ? NULL : kmalloc(n * size, gfp);
 }
 
+/* lib/sort.c's callback types, from the kernel's <linux/types.h>. */
+typedef int (*cmp_func_t)(const void *a, const void *b);
+typedef int (*cmp_r_func_t)(const void *a, const void *b, const void *priv);
+typedef void (*swap_func_t)(void *a, void *b, int size);
+typedef void (*swap_r_func_t)(void *a, void *b, int size, const void *priv);
+
 /* The harness never frees a cache; its objects are counted as leaks. */
 static inline void kmem_cache_destroy(struct kmem_cache *cachep)
 {
