@@ -185,9 +185,8 @@ static void fuzz_modify(u16 ctl)
 	require(len >= hv_vsm_input_size(control));
 	require(h->partition_id == HV_PARTITION_ID_SELF);
 	require(m.layer >= 1 && m.layer <= caller.vtl);
-	require(m.layer == (h->target_vtl & HV_VSM_INPUT_VTL_USE_TARGET ?
-			    (h->target_vtl & HV_VSM_INPUT_VTL_TARGET) :
-			    caller.vtl));
+	require(m.layer == (h->target_vtl.use_target_vtl ?
+			    h->target_vtl.target_vtl : caller.vtl));
 	require(m.layer < caller.vtl ||
 		(caller.protection_vtls & BIT(caller.vtl)));
 	require(hv_vsm_prot_valid(m.prot, false) && map_valid(m.prot, false));
@@ -335,7 +334,7 @@ static const u32 regs[] = {
 	HV_REGISTER_VSM_VP_SECURE_CONFIG_VTL0 - 1,
 	HV_REGISTER_VP_ASSIST_PAGE,
 	HV_REGISTER_VSM_CODE_PAGE_OFFSETS,
-	HV_REGISTER_VSM_VP_STATUS,
+	HV_X64_REGISTER_VSM_VP_STATUS,
 	HV_REGISTER_VSM_PARTITION_STATUS,
 	HV_REGISTER_VSM_VINA,
 	HV_REGISTER_VSM_CAPABILITIES,

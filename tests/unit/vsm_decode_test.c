@@ -43,8 +43,10 @@
 #define K		HV_VSM_MAP_KEXEC
 #define U		HV_VSM_MAP_UEXEC
 
-/* HV_INPUT_VTL with UseTargetVtl set. */
-#define USE(vtl)	(HV_VSM_INPUT_VTL_USE_TARGET | (vtl))
+/* HV_INPUT_VTL (union hv_input_vtl) with UseTargetVtl, bit 4, set. */
+#define USE(vtl)	(BIT(4) | (vtl))
+/* An HV_INPUT_VTL field, from its byte. */
+#define IVTL(byte)	{ .as_uint8 = (byte) }
 
 /* The calling VP's index in every caller below. */
 #define MY_VP		3
@@ -75,8 +77,8 @@ static bool vp_exists(void *ctx, u32 vp_index)
 #define VTL2_C		CALLER(2, 2, 0x7, 0x7, 0x7, 0x6)
 
 /* Headers of HvModifyVtlProtectionMask and HvGet/SetVpRegisters. */
-#define MOD_HDR(flags, vtl)	{ SELF, (flags), (vtl), { 0 } }
-#define REGS_HDR(vp, vtl)	{ SELF, (vp), (vtl), { 0 } }
+#define MOD_HDR(flags, vtl)	{ SELF, (flags), IVTL(vtl), { 0 } }
+#define REGS_HDR(vp, vtl)	{ SELF, (vp), IVTL(vtl), { 0 } }
 
 static unsigned int ncases, nfailed;
 
@@ -362,22 +364,22 @@ static const struct modify_case modify_cases[] = {
 	  BAD_INPUT },
 	{ "only the reps from start", VTL1_C, CTL(MOD, 4, 3), MOD_HDR(R, 0),
 	  {}, -24, BAD_INPUT },
-	{ "partition id 0", VTL1_C, CTL(MOD, 1, 0), { 0, R, 0, { 0 } }, {}, 0,
+	{ "partition id 0", VTL1_C, CTL(MOD, 1, 0), { 0, R, IVTL(0), { 0 } }, {}, 0,
 	  BAD_PART },
 	{ "partition id self - 1", VTL1_C, CTL(MOD, 1, 0),
-	  { SELF - 1, R, 0, { 0 } }, {}, 0, BAD_PART },
+	  { SELF - 1, R, IVTL(0), { 0 } }, {}, 0, BAD_PART },
 	{ "partition id before access", VTL0_C, CTL(MOD, 1, 0),
-	  { 0, W, 0x80, { 1 } }, {}, 0, BAD_PART },
+	  { 0, W, IVTL(0x80), { 1 } }, {}, 0, BAD_PART },
 	{ "input vtl reserved bit 5", VTL1_C, CTL(MOD, 1, 0),
 	  MOD_HDR(R, USE(0) | BIT(5)), {}, 0, BAD_PARAM },
 	{ "input vtl reserved bit 7", VTL1_C, CTL(MOD, 1, 0),
 	  MOD_HDR(R, BIT(7)), {}, 0, BAD_PARAM },
-	{ "reserved byte 0", VTL1_C, CTL(MOD, 1, 0), { SELF, R, 0, { 1 } }, {},
+	{ "reserved byte 0", VTL1_C, CTL(MOD, 1, 0), { SELF, R, IVTL(0), { 1 } }, {},
 	  0, BAD_PARAM },
 	{ "reserved byte 2", VTL1_C, CTL(MOD, 1, 0),
-	  { SELF, R, 0, { 0, 0, 0x80 } }, {}, 0, BAD_PARAM },
+	  { SELF, R, IVTL(0), { 0, 0, 0x80 } }, {}, 0, BAD_PARAM },
 	{ "reserved bits before access", VTL0_C, CTL(MOD, 1, 0),
-	  { SELF, R, USE(1), { 0, 1 } }, {}, 0, BAD_PARAM },
+	  { SELF, R, IVTL(USE(1)), { 0, 1 } }, {}, 0, BAD_PARAM },
 	/* OpenHCL: a target above the caller is denied, VTL0 invalid. */
 	{ "from vtl0, own layer", VTL0_C, CTL(MOD, 1, 0), MOD_HDR(R, 0), {}, 0,
 	  BAD_PARAM },
@@ -758,20 +760,20 @@ static const struct vp_regs_case vp_regs_cases[] = {
 	  BAD_INPUT },
 	{ "set only the reps from start", VTL1_C, CTL(SET, 3, 2),
 	  REGS_HDR(0, 0), -64, BAD_INPUT },
-	{ "get partition id 0", VTL1_C, CTL(GET, 1, 0), { 0, 0, 0, { 0 } }, 0,
+	{ "get partition id 0", VTL1_C, CTL(GET, 1, 0), { 0, 0, IVTL(0), { 0 } }, 0,
 	  BAD_PART },
-	{ "set partition id 1", VTL1_C, CTL(SET, 1, 0), { 1, 0, 0, { 0 } }, 0,
+	{ "set partition id 1", VTL1_C, CTL(SET, 1, 0), { 1, 0, IVTL(0), { 0 } }, 0,
 	  BAD_PART },
 	{ "get input vtl reserved bit 5", VTL1_C, CTL(GET, 1, 0),
 	  REGS_HDR(0, BIT(5)), 0, BAD_PARAM },
 	{ "set input vtl reserved bit 7", VTL1_C, CTL(SET, 1, 0),
 	  REGS_HDR(0, USE(0) | BIT(7)), 0, BAD_PARAM },
 	{ "get reserved byte 0", VTL1_C, CTL(GET, 1, 0),
-	  { SELF, 0, 0, { 1 } }, 0, BAD_PARAM },
+	  { SELF, 0, IVTL(0), { 1 } }, 0, BAD_PARAM },
 	{ "set reserved byte 2", VTL1_C, CTL(SET, 1, 0),
-	  { SELF, 0, 0, { 0, 0, 1 } }, 0, BAD_PARAM },
+	  { SELF, 0, IVTL(0), { 0, 0, 1 } }, 0, BAD_PARAM },
 	{ "reserved before access", VTL0_C, CTL(GET, 1, 0),
-	  { SELF, 0, USE(2), { 1 } }, 0, BAD_PARAM },
+	  { SELF, 0, IVTL(USE(2)), { 1 } }, 0, BAD_PARAM },
 	{ "get vtl2 from vtl1", VTL1_C, CTL(GET, 1, 0), REGS_HDR(0, USE(2)), 0,
 	  DENIED },
 	{ "set vtl1 from vtl0", VTL0_C, CTL(SET, 1, 0), REGS_HDR(0, USE(1)), 0,
@@ -800,7 +802,7 @@ static const struct vp_regs_case vp_regs_cases[] = {
 	{ "vp index before target vtl", VTL1_C, CTL(GET, 1, 0),
 	  REGS_HDR(99, USE(2)), 0, BAD_VP },
 	{ "partition id before vp index", VTL1_C, CTL(GET, 1, 0),
-	  { 0, 99, 0, { 0 } }, 0, BAD_PART },
+	  { 0, 99, IVTL(0), { 0 } }, 0, BAD_PART },
 	{ "get last vp", VTL1_C, CTL(GET, 1, 0), REGS_HDR(NR_VPS - 1, 0), 0, OK,
 	  NR_VPS - 1, 1, 1, 0 },
 	{ "get rep start 2 of 5", VTL1_C, CTL(GET, 5, 2), REGS_HDR(0, 0), 0, OK,
@@ -1010,7 +1012,7 @@ static const struct reg_write_case reg_write_cases[] = {
 	{ "assist page bit 11", 0, ASSIST, 0, BIT(11) | 1, BAD_VALUE },
 	{ "code page offsets", 1, HV_REGISTER_VSM_CODE_PAGE_OFFSETS, 0, 0,
 	  BAD_PARAM },
-	{ "vp status", 1, HV_REGISTER_VSM_VP_STATUS, 0, 0, BAD_PARAM },
+	{ "vp status", 1, HV_X64_REGISTER_VSM_VP_STATUS, 0, 0, BAD_PARAM },
 	{ "partition status", 1, HV_REGISTER_VSM_PARTITION_STATUS, 0, 0,
 	  BAD_PARAM },
 	{ "vina 0", 1, VINA, 0, 0, OK },

@@ -1,1 +1,0 @@
-../build/linux/arch/x86/kvm/hyperv_vsm_tlfs.h
