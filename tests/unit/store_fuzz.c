@@ -19,13 +19,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const u64 ws[MODEL_NWIN] = { 0, 300, KVM_VTL_GFN_MAX - 63 };
 	static const u64 wl[MODEL_NWIN] = { 256, 64, 64 };
 
-	rcu_register_thread();
-	maple_tree_init();
-	radix_tree_init();
-	if (kvm_vtl_store_init()) {
-		fprintf(stderr, "kvm_vtl_store_init failed\n");
+	if (model_harness_init())
 		return 1;
-	}
 	if (model_init(&m, ws, wl))
 		abort();
 	return 0;

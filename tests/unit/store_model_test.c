@@ -125,6 +125,23 @@ static bool rec_is3(struct rec_sink *rs, u64 s0, u64 e0, u64 s1, u64 e1,
 	return rec_is(rs, 3, se);
 }
 
+/* Pairs of gfns at 4i, 4i + 1, alternately R and RW, over many leaves. */
+static bool fill_pairs(struct kvm_vtl_layer *l, const char *what, char *msg,
+		       size_t len)
+{
+	unsigned int i;
+
+	kvm_vtl_layer_reset(l, KVM_VTL_PROT_ALL, NULL);
+	for (i = 0; i < 20000; i++)
+		if (!CHECK(!kvm_vtl_layer_set_range(l, 4 * i, 4 * i + 1,
+						    i & 1 ? KVM_VTL_PROT_R :
+						    KVM_VTL_PROT_R | KVM_VTL_PROT_W,
+						    NULL),
+			   "%s %u", what, i))
+			return false;
+	return true;
+}
+
 static int test_directed(char *msg, size_t len)
 {
 	const u8 RW = KVM_VTL_PROT_R | KVM_VTL_PROT_W, R = KVM_VTL_PROT_R;
@@ -251,12 +268,8 @@ static int test_directed(char *msg, size_t len)
 	rcu_barrier();
 
 	/* Uniformity across many leaves. */
-	kvm_vtl_layer_reset(&l, KVM_VTL_PROT_ALL, NULL);
-	for (i = 0; i < 20000; i++)
-		if (!CHECK(!kvm_vtl_layer_set_range(&l, 4 * i, 4 * i + 1,
-						    i & 1 ? R : RW, NULL),
-			   "fill %u", i))
-			goto out;
+	if (!fill_pairs(&l, "fill", msg, len))
+		goto out;
 	if (!CHECK(count_entries(&l) == DIV_ROUND_UP(80000, KVM_VTL_CHUNK_GFNS),
 		   "fill count: a chunk per region"))
 		goto out;
@@ -299,12 +312,8 @@ static int test_directed(char *msg, size_t len)
 		goto out;
 	rcu_barrier();
 
-	kvm_vtl_layer_reset(&l, KVM_VTL_PROT_ALL, NULL);
-	for (i = 0; i < 20000; i++)
-		if (!CHECK(!kvm_vtl_layer_set_range(&l, 4 * i, 4 * i + 1,
-						    i & 1 ? R : RW, NULL),
-			   "refill %u", i))
-			goto out;
+	if (!fill_pairs(&l, "refill", msg, len))
+		goto out;
 	rs.n = 0;
 	if (!CHECK(!kvm_vtl_layer_reset(&l, R, &rs.sink) && rs.n == 10001 &&
 		   rs.r[0].start == 0 && rs.r[0].end == 3 && rs.r[1].start == 6 &&
@@ -615,13 +624,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	rcu_register_thread();
-	maple_tree_init();
-	radix_tree_init();
-	if (kvm_vtl_store_init()) {
-		fprintf(stderr, "kvm_vtl_store_init failed\n");
+	if (model_harness_init())
 		return 1;
-	}
 
 	if (selected("valid")) {
 		ret = model_check_valid(&vm);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/radix-tree.h>
 #include <linux/xarray.h>
 
 #include "vtl_model.h"
@@ -107,6 +108,22 @@ static void sink_changed(struct kvm_vtl_sink *sink, u64 start, u64 end)
 		m->got[m->ngot].end = end;
 	}
 	m->ngot++;
+}
+
+/*
+ * The kernel code's userspace environment, once per process: RCU for this
+ * thread, the maple tree and radix tree caches, the store's caches.
+ */
+int model_harness_init(void)
+{
+	rcu_register_thread();
+	maple_tree_init();
+	radix_tree_init();
+	if (kvm_vtl_store_init()) {
+		fprintf(stderr, "kvm_vtl_store_init failed\n");
+		return -1;
+	}
+	return 0;
 }
 
 /**

@@ -55,6 +55,7 @@ struct model {
 u64 src_bits(struct model_src *s, unsigned int bits);
 u64 src_below(struct model_src *s, u64 n);
 
+int model_harness_init(void);
 int model_init(struct model *m, const u64 *win_start, const u64 *win_len);
 void model_free(struct model *m);
 void model_reset(struct model *m, struct model_src *s);
