@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark: the VTL protection store (vtl/kvm_vtl_store.c) against a
+ * Benchmark: the VTL protection store (virt/kvm/vtl_store.c) against a
  * per-page xarray driven the way KVM 6.12 drives its memory attributes
  * (kvm_vm_set_mem_attributes(): a range check, xa_reserve() for every page,
  * then xa_store() for every page; lookups with xa_load()).  The protection

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Demonstrates the Linux 6.12 maple tree bug that vtl/kvm_vtl_store.c
+ * Demonstrates the Linux 6.12 maple tree bug that virt/kvm/vtl_store.c
  * works around: freeing a subtree in RCU mode (mtree_destroy(), or a store
  * that covers a whole subtree) goes through mt_destroy_walk(..., false) and
  * mt_free_walk().  mte_dead_leaves() rewrites the top node's child slots as

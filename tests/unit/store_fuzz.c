@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for vtl/kvm_vtl_store.c: the input bytes choose a
+ * libFuzzer target for virt/kvm/vtl_store.c: the input bytes choose a
  * sequence of operations, which run on the store and on the reference
  * model of vtl_model.c (small windows, so each input is fast).  The first
  * byte also picks an allocation failure rate.  A mismatch aborts.

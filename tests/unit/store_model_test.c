@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Randomized model-based test of vtl/kvm_vtl_store.c, built in userspace
+ * Randomized model-based test of virt/kvm/vtl_store.c, built in userspace
  * with the kernel's own maple tree (see Makefile).
  *
  * Usage: store_model_test [-s seed] [-t trials] [-n ops-per-trial] [-x test]

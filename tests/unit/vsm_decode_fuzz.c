@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for hypercalls/vsm_decode.c.  The input bytes are a
- * control word (8 bytes, little endian), a caller (CALLER_BYTES bytes, see
- * fuzz_caller()) and the hypercall input (the rest, at most a page).  Byte
- * 0 of the caller also says whether to take the control word as is or to
- * make it one that hv_vsm_check_control() likely accepts (fix_control()):
- * otherwise few inputs would get past it to the decoders' checks.  The
- * input goes into a heap buffer of exactly its length, so that ASan
- * catches a decoder reading past it, and every decoder that applies to
- * the call code runs on it.  A request a decoder accepts must satisfy the
- * invariants below; a violation aborts.
+ * libFuzzer target for the tree's arch/x86/kvm/hyperv_vsm_decode.c. The
+ * input bytes are a control word (8 bytes, little endian), a caller
+ * (CALLER_BYTES bytes, see fuzz_caller()) and the hypercall input (the
+ * rest, at most a page). Byte 0 of the caller also says whether to take the
+ * control word as is or to make it one that hv_vsm_check_control() likely
+ * accepts (fix_control()): otherwise few inputs would get past it to the
+ * decoders' checks. The input goes into a heap buffer of exactly its
+ * length, so that ASan catches a decoder reading past it, and every decoder
+ * that applies to the call code runs on it. A request a decoder accepts
+ * must satisfy the invariants below; a violation aborts.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Table-driven tests of hypercalls/vsm_decode.c, the Hyper-V VSM hypercall
- * decoders, built unchanged in userspace.  Each row of a table names a
- * case, gives the inputs and the expected status, and on success the
- * expected request.  Input buffers are allocated at exactly the length a
+ * Table-driven tests of arch/x86/kvm/hyperv_vsm_decode.c, the Hyper-V VSM
+ * hypercall decoders, built unchanged in userspace. Each row of a table
+ * names a case, gives the inputs and the expected status, and on success
+ * the expected request. Input buffers are allocated at exactly the length a
  * row gives, so that the ASan build catches a decoder reading past it.
  *
  * Prints one line per failing row and a summary; exits 1 on any failure.

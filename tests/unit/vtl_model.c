@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Reference model and checker for vtl/kvm_vtl_store.c, shared by the
+ * Reference model and checker for virt/kvm/vtl_store.c, shared by the
  * randomized model test and the fuzz target.  Every operation is run on the
  * store and on the model; results, reported changes and the canonical form
  * of the tree are compared after each one.
