@@ -47,15 +47,29 @@ series_hash() {
 	} | sha256sum | cut -c1-16
 }
 
+# Unpack the pinned source package's tarball into $1, made anew.
+unpack_source() {
+	[ -f "$SRC_TARBALL" ] || die "$SRC_TARBALL missing (reinstall $SRC_PKG)"
+	rm -rf "$1"
+	mkdir -p "$1"
+	tar -xf "$SRC_TARBALL" -C "$1" --strip-components=1 ||
+		die "cannot extract $SRC_TARBALL"
+}
+
+# Debian's .gitignore ends by ignoring every top-level entry (its packaging
+# repository holds only debian/): drop that block from the source unpacked
+# in $1, so that the tree behaves like an upstream checkout. Patches never
+# touch it.
+debian_gitignore() {
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$1/.gitignore"
+	sed -i '${/^#$/d}' "$1/.gitignore"
+}
+
 extract() {
 	local ver=$1 t0
 	t0=$(date +%s.%N)
 	step "extract: $SRC_PKG $ver into ${KTREE#$TOP/}"
-	[ -f "$SRC_TARBALL" ] || die "$SRC_TARBALL missing (reinstall $SRC_PKG)"
-	rm -rf "$KTREE"
-	mkdir -p "$KTREE"
-	tar -xf "$SRC_TARBALL" -C "$KTREE" --strip-components=1 ||
-		die "cannot extract $SRC_TARBALL"
+	unpack_source "$KTREE"
 	git -C "$KTREE" init -q
 	$GIT reset -q "$(commit_source "$ver" "$KTREE")"
 	$GIT tag vsm-base
@@ -110,7 +124,7 @@ cmd_prepare() {
 			die "build/linux has uncommitted changes and kernel/series changed: commit and 'make series', or 'make tree-reset'"
 		apply_series "$hash"
 	fi
-	if ! $GIT diff --quiet HEAD || [ -n "$($GIT ls-files --others --exclude-standard)" ]; then
+	if ! tree_clean; then
 		echo "    warning: build/linux has uncommitted changes; they are built and tested"
 	fi
 }
@@ -205,15 +219,11 @@ cmd_am_check() {
 	t0=$(date +%s.%N)
 	step "am-check: git am of kernel/patches onto a fresh extract of $SRC_PKG $PIN_VER"
 	src_check
-	rm -rf "$dir" "$stamp"
-	mkdir -p "$dir"
-	tar -xf "$SRC_TARBALL" -C "$dir" --strip-components=1 ||
-		die "cannot extract $SRC_TARBALL"
+	rm -f "$stamp"
+	unpack_source "$dir"
 	$g init -q
-	# The same import as the tree's base (commit_source): Debian's
-	# packaging block of .gitignore removed, every file committed.
-	sed -i '/^# Debian packaging: ignore everything/,$d' "$dir/.gitignore"
-	sed -i '${/^#$/d}' "$dir/.gitignore"
+	# The same import as the tree's base (commit_source).
+	debian_gitignore "$dir"
 	$g add -f -A
 	$g commit -q -m "Debian $SRC_PKG $PIN_VER"
 	for p in $(series_patches); do
@@ -238,11 +248,7 @@ commit_source() {
 	local ver=$1 dir=$2 parent=${3:-} idx=$KTREE/.git/vsm-source-index tree
 	# Unpacked in the tree itself: its own index, left filled.
 	[ "$dir" != "$KTREE" ] || idx=$KTREE/.git/index
-	# Debian's .gitignore ends by ignoring every top-level entry (its
-	# packaging repository holds only debian/): drop that block, so that
-	# the tree behaves like an upstream checkout. Patches never touch it.
-	sed -i '/^# Debian packaging: ignore everything/,$d' "$dir/.gitignore"
-	sed -i '${/^#$/d}' "$dir/.gitignore"
+	debian_gitignore "$dir"
 	[ "$dir" = "$KTREE" ] || rm -f "$idx"
 	GIT_INDEX_FILE=$idx $GIT --work-tree="$dir" add -f -A
 	tree=$(GIT_INDEX_FILE=$idx $GIT write-tree)
