@@ -63,13 +63,22 @@ GUEST_CFLAGS := -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-Wl,-T,$(TOP)/vmm/guest/guest.lds -Wl,--build-id=none \
 	-Wl,--no-warn-rwx-segments
 
+# The TLFS layouts and x86 accessors come from the KVM selftests' headers
+# (include/x86_64/hyperv.h, processor.h), header only; they are -Wall clean.
+KSELFTESTS := $(KTREE)/tools/testing/selftests
+SELFTEST_INC := -D_GNU_SOURCE -I$(KSELFTESTS) -I$(KSELFTESTS)/kvm/include \
+	-I$(KSELFTESTS)/kvm/include/x86_64 -I$(KTREE)/tools/include \
+	-I$(KTREE)/tools/arch/x86/include -isystem $(KOUT)/usr/include \
+	-Wno-unused-parameter -Wno-sign-compare
+
 vmm: headers
 	@mkdir -p $(BUILD)/vmm
 	@echo "==> vmm: building build/vmm/vmm and build/vmm/replay.bin"
-	@gcc -O2 -Wall -Wextra -Werror -static -pthread \
-		-isystem $(KOUT)/usr/include -I$(TOP)/vmm \
+	@gcc -O2 -Wall -Wextra -Werror -static -pthread $(SELFTEST_INC) \
+		-I$(TOP)/vmm \
 		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c $(TOP)/vmm/options.c
-	@gcc $(GUEST_CFLAGS) -o $(BUILD)/vmm/replay.elf $(TOP)/vmm/guest/replay.c
+	@gcc $(GUEST_CFLAGS) $(SELFTEST_INC) -o $(BUILD)/vmm/replay.elf \
+		$(TOP)/vmm/guest/replay.c
 	@objcopy -O binary $(BUILD)/vmm/replay.elf $(BUILD)/vmm/replay.bin
 
 check-unit: deps-unit

@@ -27,7 +27,7 @@
 #include <linux/kvm.h>
 
 #include "options.h"
-#include "vsm_boot.h"
+#include "vsm_boot_page.h"
 
 #define PG		4096ull
 #define MEM_SLOT	0
@@ -86,7 +86,7 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static int vm_ioctl(unsigned long req, void *arg, const char *what)
+static int vmm_vm_ioctl(unsigned long req, void *arg, const char *what)
 {
 	int r = ioctl(vmm.vm, req, arg);
 
@@ -95,7 +95,7 @@ static int vm_ioctl(unsigned long req, void *arg, const char *what)
 	return r;
 }
 
-static void vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg,
+static void vmm_vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg,
 		       const char *what)
 {
 	if (ioctl(v->fd, req, arg) < 0)
@@ -139,7 +139,7 @@ static void set_slot(uint32_t id, uint64_t gpa, uint64_t size, uint32_t flags)
 		.userspace_addr = (uintptr_t)vmm.mem + gpa,
 	};
 
-	vm_ioctl(KVM_SET_USER_MEMORY_REGION, &r, "KVM_SET_USER_MEMORY_REGION");
+	vmm_vm_ioctl(KVM_SET_USER_MEMORY_REGION, &r, "KVM_SET_USER_MEMORY_REGION");
 	vmm.slot_ops++;
 }
 
@@ -148,7 +148,7 @@ static void setup_memory(uint64_t entry)
 {
 	uint64_t *pml4 = (uint64_t *)(vmm.mem + VSM_PML4_GPA);
 	uint64_t *pdpt = pml4 + 512, *pd = pdpt + 512, *gdt, i;
-	struct vsm_vp_context *c = &vmm.boot->ctx;
+	struct hv_init_vp_context *c = &vmm.boot->ctx;
 
 	(void)entry;
 	pml4[0] = (VSM_PML4_GPA + PG) | 3;
@@ -167,37 +167,21 @@ static void setup_memory(uint64_t entry)
 
 	/* VTL1 starts in the same mode, on the same tables. */
 	c->rflags = 0x2;
-	c->cs = (struct vsm_seg){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
-	c->ds = (struct vsm_seg){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
+	c->cs = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
+	c->ds = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
 	c->es = c->ds;
 	c->fs = c->ds;
 	c->gs = c->ds;
 	c->ss = c->ds;
-	c->tr = (struct vsm_seg){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
-	c->ldtr = (struct vsm_seg){ 0, 0, 0, 0 };
+	c->tr = (struct hv_x64_segment_register){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
+	c->ldtr = (struct hv_x64_segment_register){ 0, 0, 0, 0 };
 	c->gdtr.base = VSM_GDT_GPA;
 	c->gdtr.limit = 5 * 8 - 1;
 	c->efer = 0x500;			/* LME, LMA */
 	c->cr0 = 0x80050033;			/* PG, AM, WP, NE, ET, MP, PE */
 	c->cr3 = VSM_PML4_GPA;
 	c->cr4 = 0x620;				/* PAE, OSFXSR, OSXMMEXCPT */
-	c->pat = 0x0007040600070406ull;
-}
-
-static void seg(struct kvm_segment *k, const struct vsm_seg *h)
-{
-	k->base = h->base;
-	k->limit = h->limit;
-	k->selector = h->selector;
-	k->type = h->attributes & 0xf;
-	k->s = h->attributes >> 4 & 1;
-	k->dpl = h->attributes >> 5 & 3;
-	k->present = h->attributes >> 7 & 1;
-	k->avl = h->attributes >> 12 & 1;
-	k->l = h->attributes >> 13 & 1;
-	k->db = h->attributes >> 14 & 1;
-	k->g = h->attributes >> 15 & 1;
-	k->unusable = !k->present;
+	c->msr_cr_pat = 0x0007040600070406ull;
 }
 
 /* The host's CPUID with KVM's Hyper-V leaves for this vCPU, VSM included. */
@@ -215,7 +199,7 @@ static void set_cpuid(struct vcpu *v)
 	hv->nent = n;
 	if (ioctl(vmm.kvm, KVM_GET_SUPPORTED_CPUID, sys))
 		die("KVM_GET_SUPPORTED_CPUID");
-	vcpu_ioctl(v, KVM_GET_SUPPORTED_HV_CPUID, hv,
+	vmm_vcpu_ioctl(v, KVM_GET_SUPPORTED_HV_CPUID, hv,
 		   "KVM_GET_SUPPORTED_HV_CPUID");
 	for (i = 0; i < (int)sys->nent; i++)
 		if (sys->entries[i].function < 0x40000000 ||
@@ -224,7 +208,7 @@ static void set_cpuid(struct vcpu *v)
 	for (i = 0; i < (int)hv->nent; i++)
 		all->entries[k++] = hv->entries[i];
 	all->nent = k;
-	vcpu_ioctl(v, KVM_SET_CPUID2, all, "KVM_SET_CPUID2");
+	vmm_vcpu_ioctl(v, KVM_SET_CPUID2, all, "KVM_SET_CPUID2");
 	free(sys);
 	free(hv);
 	free(all);
@@ -234,7 +218,7 @@ static void create_vcpu(struct vcpu *v, uint64_t entry)
 {
 	struct kvm_enable_cap synic = { .cap = KVM_CAP_HYPERV_SYNIC2 };
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	const struct vsm_vp_context *c = &vmm.boot->ctx;
+	const struct hv_init_vp_context *c = &vmm.boot->ctx;
 	struct kvm_regs regs = { };
 	struct kvm_sregs sregs;
 
@@ -246,17 +230,17 @@ static void create_vcpu(struct vcpu *v, uint64_t entry)
 	if (v->run == MAP_FAILED)
 		die("mmap of vCPU %d", v->id);
 	set_cpuid(v);
-	vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
+	vmm_vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
 
-	vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-	seg(&sregs.cs, &c->cs);
-	seg(&sregs.ds, &c->ds);
-	seg(&sregs.es, &c->es);
-	seg(&sregs.fs, &c->fs);
-	seg(&sregs.gs, &c->gs);
-	seg(&sregs.ss, &c->ss);
-	seg(&sregs.tr, &c->tr);
-	seg(&sregs.ldt, &c->ldtr);
+	vmm_vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	hv_seg_to_kvm(&sregs.cs, &c->cs);
+	hv_seg_to_kvm(&sregs.ds, &c->ds);
+	hv_seg_to_kvm(&sregs.es, &c->es);
+	hv_seg_to_kvm(&sregs.fs, &c->fs);
+	hv_seg_to_kvm(&sregs.gs, &c->gs);
+	hv_seg_to_kvm(&sregs.ss, &c->ss);
+	hv_seg_to_kvm(&sregs.tr, &c->tr);
+	hv_seg_to_kvm(&sregs.ldt, &c->ldtr);
 	sregs.gdt.base = c->gdtr.base;
 	sregs.gdt.limit = c->gdtr.limit;
 	sregs.idt.base = 0;
@@ -265,14 +249,14 @@ static void create_vcpu(struct vcpu *v, uint64_t entry)
 	sregs.cr3 = c->cr3;
 	sregs.cr4 = c->cr4;
 	sregs.efer = c->efer;
-	vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+	vmm_vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
 	regs.rip = entry;
 	regs.rsp = VSM_VP_GPA + ((uint64_t)v->id * VSM_VP_PAGES +
 				 VSM_VP_STACK0 + 4) * PG;
 	regs.rflags = 0x2;
-	vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+	vmm_vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 	/* With the in-kernel LAPIC, APs would wait for INIT and SIPI. */
-	vcpu_ioctl(v, KVM_SET_MP_STATE, &mp, "KVM_SET_MP_STATE");
+	vmm_vcpu_ioctl(v, KVM_SET_MP_STATE, &mp, "KVM_SET_MP_STATE");
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -350,7 +334,7 @@ static void handle_vmm_protect(struct vcpu *v)
 	 * same call.
 	 */
 	if (vmm.o.apply != VSM_APPLY_KERNEL)
-		vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+		vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
 	if (st.active_vtl != 1) {
 		v->run->hyperv.u.hcall.result = 6;	/* access denied */
 		return;
@@ -382,7 +366,7 @@ static void handle_vmm_protect(struct vcpu *v)
 				.vtl = 1, .prot = prot,
 			};
 
-			vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
+			vmm_vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
 				 "KVM_SET_VTL_PROTECTION");
 		}
 	}
@@ -401,18 +385,18 @@ static void vmm_switch(struct vcpu *v, int from, int to)
 	uint8_t *insn;
 
 	s->vtl = from;
-	vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, s, "KVM_GET_VSM_VTL_STATE");
+	vmm_vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, s, "KVM_GET_VSM_VTL_STATE");
 	insn = vmm.mem + s->rip;
 	s->rip += insn[0] == 0xe7 || insn[0] == 0xe6 ? 2 : 1;
 	v->have_vtl[from] = 1;
 	if (!v->have_vtl[to]) {
 		v->vtl[to].vtl = to;
-		vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, &v->vtl[to],
+		vmm_vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, &v->vtl[to],
 			   "KVM_GET_VSM_VTL_STATE");
 		v->have_vtl[to] = 1;
 	}
-	vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
-	vcpu_ioctl(v, KVM_SET_VSM_VTL_STATE, &v->vtl[to],
+	vmm_vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
+	vmm_vcpu_ioctl(v, KVM_SET_VSM_VTL_STATE, &v->vtl[to],
 		   "KVM_SET_VSM_VTL_STATE");
 }
 
@@ -473,7 +457,7 @@ static void *run_vcpu(void *arg)
 				};
 
 				v->user_faults++;
-				vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
+				vmm_vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
 					 "KVM_SET_VTL_PROTECTION");
 				continue;
 			}
@@ -675,9 +659,9 @@ int main(int argc, char **argv)
 	vmm.vm = ioctl(vmm.kvm, KVM_CREATE_VM, 0);
 	if (vmm.vm < 0)
 		die("KVM_CREATE_VM");
-	vm_ioctl(KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+	vmm_vm_ioctl(KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
 	vsm.args[0] = vmm.o.max_vtl;
-	vm_ioctl(KVM_ENABLE_CAP, &vsm, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_VSM)");
+	vmm_vm_ioctl(KVM_ENABLE_CAP, &vsm, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_VSM)");
 	set_slot(MEM_SLOT, 0, VSM_DATA_GPA, 0);
 	set_slot(DATA_SLOT, VSM_DATA_GPA, vmm.mem_size - VSM_DATA_GPA, 0);
 	vmm.slots = calloc(MAX_SLOTS, sizeof(*vmm.slots));

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the VMM and its VBS replay guest share: the guest image header,
- * the guest physical memory layout, the boot page the VMM fills in and the
- * guest reports into, and the I/O ports and hypercall codes of the
- * userspace paths. Plain C99, built for both sides.
+ * the guest physical memory layout, and the I/O ports and hypercall codes
+ * of the userspace paths. Plain C99, built for both sides; the boot page
+ * is in vsm_boot_page.h.
  */
 #ifndef VMM_VSM_BOOT_H
 #define VMM_VSM_BOOT_H
@@ -71,71 +71,5 @@ enum vsm_apply {
 };
 
 #define VSM_NR_BATCHES		4
-
-/* HV_X64_SEGMENT_REGISTER and HV_X64_TABLE_REGISTER. */
-struct vsm_seg {
-	uint64_t base;
-	uint32_t limit;
-	uint16_t selector;
-	uint16_t attributes;
-};
-
-struct vsm_table {
-	uint16_t pad[3];
-	uint16_t limit;
-	uint64_t base;
-};
-
-/* HV_INITIAL_VP_CONTEXT, as HvEnableVpVtl takes it. */
-struct vsm_vp_context {
-	uint64_t rip, rsp, rflags;
-	struct vsm_seg cs, ds, es, fs, gs, ss, tr, ldtr;
-	struct vsm_table idtr, gdtr;
-	uint64_t efer, cr0, cr3, cr4, pat;
-};
-
-struct vsm_vp_result {
-	uint64_t intercepts;		/* taken by VTL1 */
-	uint64_t intercept_cycles;	/* VTL0 cycles of those accesses */
-	uint64_t trips;			/* in-kernel VTL call + return */
-	uint64_t trip_cycles;
-	uint64_t vmm_trips;		/* the same switch done by the VMM */
-	uint64_t vmm_trip_cycles;
-	uint64_t done;
-};
-
-struct vsm_batch_result {
-	uint32_t batch;
-	uint32_t prot;
-	uint64_t pages;
-	uint64_t calls;
-	uint64_t cycles;
-};
-
-/* The boot page: in from the VMM, out from the guest. */
-struct vsm_boot {
-	/* in */
-	uint32_t mode;
-	uint32_t apply;
-	uint32_t nr_vcpus;
-	uint32_t nr_batches;
-	uint32_t batches[VSM_NR_BATCHES];
-	uint64_t pages;		/* protections to issue */
-	uint64_t touches;	/* protected pages each VP's VTL0 touches */
-	uint64_t trips;		/* round trips to time */
-	uint64_t data_pages;	/* pages from VSM_DATA_GPA */
-	uint64_t seed;
-	struct vsm_vp_context ctx;	/* VTL1's, without RIP and RSP */
-	/* out */
-	volatile uint32_t boot_done;
-	volatile uint32_t failed;
-	char error[128];
-	uint64_t calls;		/* HvModifyVtlProtectionMask calls */
-	uint64_t protected;	/* pages those calls protected */
-	uint64_t singles, runs;	/* list shapes: single pages, runs */
-	uint64_t protect_cycles;
-	struct vsm_vp_result vp[VSM_MAX_VCPUS];
-	struct vsm_batch_result bench[2 * VSM_NR_BATCHES];
-};
 
 #endif /* VMM_VSM_BOOT_H */

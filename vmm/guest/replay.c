@@ -20,39 +20,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../vsm_boot.h"
-#include "vtl_switch.h"
+/* The selftests' x86 and Hyper-V definitions and accessors: header only. */
+#include "processor.h"
+#include "hyperv.h"
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
+#include "../vsm_boot_page.h"
+#include "vtl_switch.h"
 
 #define PG			4096ull
 #define BOOT			((struct vsm_boot *)VSM_BOOT_GPA)
-
-#define MSR_GUEST_OS_ID		0x40000000
-#define MSR_HYPERCALL		0x40000001
-#define MSR_VP_INDEX		0x40000002
-#define MSR_SCONTROL		0x40000080
-#define MSR_SIMP		0x40000083
-#define MSR_EOM			0x40000084
-#define MSR_VP_ASSIST		0x40000073
-
-#define HVCALL_MODIFY		0x000c
-#define HVCALL_ENABLE_PART	0x000d
-#define HVCALL_ENABLE_VP	0x000f
-#define HVCALL_GET_REGS		0x0050
-#define HVCALL_SET_REGS		0x0051
-#define REPS(n)			((u64)(n) << 32)
-#define SELF			(~0ull)
-#define REG_CODE_OFFSETS	0x000d0002
-#define REG_PARTITION_CONFIG	0x000d0007
-#define MAP_R			0x1
-#define MAP_RWX			0xf
-#define MAP_RX			0xd
-#define ENTRY_INTERCEPT		3
-#define MSG_GPA_INTERCEPT	0x80000001u
+#define REPS(n)			((u64)(n) << HV_HYPERCALL_REP_COMP_OFFSET)
+#define MAP_R			KVM_VTL_PROT_READ
+#define MAP_RX			(KVM_VTL_PROT_READ | KVM_VTL_PROT_KEXEC | \
+				 KVM_VTL_PROT_UEXEC)
+#define MAP_RWX			(MAP_RX | KVM_VTL_PROT_WRITE)
 
 enum { CMD_NONE, CMD_BOOT, CMD_BENCH, CMD_VMM_TRIPS };
 
@@ -111,31 +92,13 @@ void *memcpy(void *d, const void *s, size_t n)
 	return d;
 }
 
-static inline void outl(u16 port, u32 v)
+/*
+ * processor.h's outl() has no memory clobber: the VMM reads the boot page
+ * when it sees the port write, so the stores before it must be done.
+ */
+static inline void vsm_outl(u16 port, u32 v)
 {
 	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-
-static inline u64 rdtsc(void)
-{
-	u32 lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (u64)hi << 32 | lo;
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
-static inline void wrmsr(u32 msr, u64 v)
-{
-	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
-		     : "memory");
 }
 
 static u64 vp_page(u64 vp, int page)
@@ -150,7 +113,7 @@ static void fail(const char *msg)
 	for (i = 0; msg[i] && i < (int)sizeof(BOOT->error) - 1; i++)
 		BOOT->error[i] = msg[i];
 	BOOT->failed = 1;
-	outl(VSM_PORT_DONE, 0xffff);
+	vsm_outl(VSM_PORT_DONE, 0xffff);
 	for (;;)
 		asm volatile("hlt");
 }
@@ -175,7 +138,7 @@ static u64 entry(int ret)
 
 static u64 vp_index(void)
 {
-	return rdmsr(MSR_VP_INDEX);
+	return rdmsr(HV_X64_MSR_VP_INDEX);
 }
 
 static u64 rnd(void)
@@ -196,12 +159,12 @@ static void protect(u64 vp, u64 *list, u64 n, u8 prot, u16 code, int count)
 
 	if (!n)
 		return;
-	in[0] = SELF;
+	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = prot;
 	if (list != &in[2])
 		memcpy(&in[2], list, n * 8);
 	r = hcall(code | REPS(n), vp_page(vp, VSM_VP_INPUT), 0);
-	if ((r & 0xffff) || (code == HVCALL_MODIFY && r != REPS(n)))
+	if ((r & 0xffff) || (code == HVCALL_MODIFY_VTL_PROTECTION_MASK && r != REPS(n)))
 		fail("HvModifyVtlProtectionMask failed");
 	if (count) {
 		BOOT->calls++;
@@ -223,7 +186,7 @@ static void add(struct list *l, u64 gpn)
 {
 	l->gpn[l->n++] = gpn;
 	if (l->n == 510) {
-		protect(0, l->gpn, l->n, l->prot, HVCALL_MODIFY, 1);
+		protect(0, l->gpn, l->n, l->prot, HVCALL_MODIFY_VTL_PROTECTION_MASK, 1);
 		l->n = 0;
 	}
 }
@@ -239,12 +202,13 @@ static void vtl1_enable_protection(void)
 {
 	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT);
 
-	in[0] = SELF;
-	in[1] = (u32)-2;
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = HV_VP_INDEX_SELF;
 	memset(&in[2], 0, 32);
-	in[2] = REG_PARTITION_CONFIG;
-	in[4] = 1 | MAP_RWX << 1;
-	if (hcall(HVCALL_SET_REGS | REPS(1), vp_page(0, VSM_VP_INPUT), 0) !=
+	in[2] = HV_REGISTER_VSM_PARTITION_CONFIG;
+	in[4] = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+		HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX);
+	if (hcall(HVCALL_SET_VP_REGISTERS | REPS(1), vp_page(0, VSM_VP_INPUT), 0) !=
 	    REPS(1))
 		fail("VsmPartitionConfig");
 }
@@ -260,7 +224,7 @@ static void vtl1_boot(void)
 {
 	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT), span, gpn, i, n, start;
 	u64 issued = 0, touch = BOOT->touches * BOOT->nr_vcpus;
-	struct vsm_vp_context *ctx;
+	struct hv_init_vp_context *ctx;
 
 	vtl1_enable_protection();
 	rng = BOOT->seed | 1;
@@ -282,20 +246,20 @@ static void vtl1_boot(void)
 	}
 	for (i = 0; i < touch; i++)
 		add(&r_list, touch_base() + i);
-	protect(0, rx_list.gpn, rx_list.n, rx_list.prot, HVCALL_MODIFY, 1);
-	protect(0, r_list.gpn, r_list.n, r_list.prot, HVCALL_MODIFY, 1);
+	protect(0, rx_list.gpn, rx_list.n, rx_list.prot, HVCALL_MODIFY_VTL_PROTECTION_MASK, 1);
+	protect(0, r_list.gpn, r_list.n, r_list.prot, HVCALL_MODIFY_VTL_PROTECTION_MASK, 1);
 	BOOT->protect_cycles = rdtsc() - start;
 
 	/* VTL1 on the other VPs, each on its own stack. */
 	for (i = 1; i < BOOT->nr_vcpus; i++) {
 		in = (u64 *)vp_page(0, VSM_VP_INPUT);
-		in[0] = SELF;
+		in[0] = HV_PARTITION_ID_SELF;
 		in[1] = i | 1ull << 32;
-		ctx = (struct vsm_vp_context *)&in[2];
+		ctx = (struct hv_init_vp_context *)&in[2];
 		*ctx = BOOT->ctx;
 		ctx->rip = (u64)vtl1_entry;
 		ctx->rsp = vp_page(i, VSM_VP_STACK1 + 4);
-		if (hcall(HVCALL_ENABLE_VP, vp_page(0, VSM_VP_INPUT), 0))
+		if (hcall(HVCALL_ENABLE_VP_VTL, vp_page(0, VSM_VP_INPUT), 0))
 			fail("HvEnableVpVtl for another VP");
 	}
 }
@@ -304,7 +268,7 @@ static void vtl1_boot(void)
 static void vtl1_bench(void)
 {
 	static const u8 prots[2] = { MAP_R, MAP_RWX };
-	u16 code = BOOT->apply == VSM_APPLY_KERNEL ? HVCALL_MODIFY :
+	u16 code = BOOT->apply == VSM_APPLY_KERNEL ? HVCALL_MODIFY_VTL_PROTECTION_MASK :
 						     VSM_HCALL_VMM_PROTECT;
 	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT), i, k, n, t;
 	struct vsm_batch_result *r;
@@ -331,34 +295,34 @@ static void vtl1_bench(void)
 	}
 }
 
-static void vtl1_intercept(u64 vp, struct vsm_vp_assist *a)
+static void vtl1_intercept(u64 vp, struct hv_vp_assist_page *a)
 {
 	u32 *slot = (u32 *)vp_page(vp, VSM_VP_SIMP1);
-	u32 type = *(u32 *)a->intercept_message;
-	/* The message's payload after its 16-byte header; the GPA at 0x38. */
-	u64 gpn = *(u64 *)(a->intercept_message + 16 + 0x38) >> 12;
+	const struct hv_message_header *h = (void *)a->intercept_message;
+	const struct hv_x64_memory_intercept_message *mi = (void *)(h + 1);
+	u64 gpn = mi->guest_physical_address >> 12;
 
-	if (type != MSG_GPA_INTERCEPT || *slot != MSG_GPA_INTERCEPT)
+	if (h->message_type != HVMSG_GPA_INTERCEPT || *slot != HVMSG_GPA_INTERCEPT)
 		fail("secure intercept without its message");
 	*slot = 0;
-	wrmsr(MSR_EOM, 0);
-	protect(vp, &gpn, 1, MAP_RWX, HVCALL_MODIFY, 0);
+	wrmsr(HV_X64_MSR_EOM, 0);
+	protect(vp, &gpn, 1, MAP_RWX, HVCALL_MODIFY_VTL_PROTECTION_MASK, 0);
 	BOOT->vp[vp].intercepts++;
 }
 
 void vtl1_main(void)
 {
 	u64 vp = vp_index();
-	struct vsm_vp_assist *a = (struct vsm_vp_assist *)vp_page(vp, VSM_VP_ASSIST1);
+	struct hv_vp_assist_page *a = (struct hv_vp_assist_page *)vp_page(vp, VSM_VP_ASSIST1);
 
 	/* GUEST_OS_ID and HYPERCALL are VTL1's own (TLFS). */
-	wrmsr(MSR_GUEST_OS_ID, 0x8100ull << 48);
-	wrmsr(MSR_HYPERCALL, VSM_HCALL_GPA | 1);
-	wrmsr(MSR_VP_ASSIST, vp_page(vp, VSM_VP_ASSIST1) | 1);
-	wrmsr(MSR_SCONTROL, 1);
-	wrmsr(MSR_SIMP, vp_page(vp, VSM_VP_SIMP1) | 1);
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, VSM_HCALL_GPA | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, vp_page(vp, VSM_VP_ASSIST1) | 1);
+	wrmsr(HV_X64_MSR_SCONTROL, 1);
+	wrmsr(HV_X64_MSR_SIMP, vp_page(vp, VSM_VP_SIMP1) | 1);
 	for (;;) {
-		if (a->entry_reason == ENTRY_INTERCEPT) {
+		if (a->vtl_entry_reason == HV_VTL_ENTRY_INTERCEPT) {
 			vtl1_intercept(vp, a);
 		} else {
 			switch (cmd[vp]) {
@@ -372,12 +336,12 @@ void vtl1_main(void)
 			case CMD_VMM_TRIPS:
 				/* From now on the VMM switches VTLs. */
 				for (;;)
-					outl(VSM_PORT_VMM_RETURN, 0);
+					vsm_outl(VSM_PORT_VMM_RETURN, 0);
 			}
 		}
-		a->ret_rax = vtl0_regs[vp].rax;
-		a->ret_rcx = vtl0_regs[vp].rcx;
-		a->entry_reason = 0;
+		a->vtl_ret_x64rax = vtl0_regs[vp].rax;
+		a->vtl_ret_x64rcx = vtl0_regs[vp].rcx;
+		a->vtl_entry_reason = 0;
 		vtl1_leave(entry(1), &vtl0_regs[vp]);
 	}
 }
@@ -386,35 +350,35 @@ void vtl1_main(void)
 static void vtl0_enable(void)
 {
 	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT), *out;
-	struct vsm_vp_context *ctx;
+	struct hv_init_vp_context *ctx;
 
-	wrmsr(MSR_GUEST_OS_ID, 0x8100ull << 48);
-	wrmsr(MSR_HYPERCALL, VSM_HCALL_GPA | 1);
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, VSM_HCALL_GPA | 1);
 
-	in[0] = SELF;
-	in[1] = (u32)-2;
-	in[2] = REG_CODE_OFFSETS;
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = HV_VP_INDEX_SELF;
+	in[2] = HV_REGISTER_VSM_CODE_PAGE_OFFSETS;
 	out = (u64 *)vp_page(0, VSM_VP_OUTPUT);
-	if (hcall(HVCALL_GET_REGS | REPS(1), vp_page(0, VSM_VP_INPUT),
+	if (hcall(HVCALL_GET_VP_REGISTERS | REPS(1), vp_page(0, VSM_VP_INPUT),
 		  vp_page(0, VSM_VP_OUTPUT)) != REPS(1))
 		fail("HvGetVpRegisters(VsmCodePageOffsets)");
 	code_offsets = out[0];
 
-	in[0] = SELF;
+	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = 1;
-	if (hcall(HVCALL_ENABLE_PART, vp_page(0, VSM_VP_INPUT), 0))
+	if (hcall(HVCALL_ENABLE_PARTITION_VTL, vp_page(0, VSM_VP_INPUT), 0))
 		fail("HvEnablePartitionVtl");
-	in[0] = SELF;
+	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = 1ull << 32;
-	ctx = (struct vsm_vp_context *)&in[2];
+	ctx = (struct hv_init_vp_context *)&in[2];
 	*ctx = BOOT->ctx;
 	ctx->rip = (u64)vtl1_entry;
 	ctx->rsp = vp_page(0, VSM_VP_STACK1 + 4);
-	if (hcall(HVCALL_ENABLE_VP, vp_page(0, VSM_VP_INPUT), 0))
+	if (hcall(HVCALL_ENABLE_VP_VTL, vp_page(0, VSM_VP_INPUT), 0))
 		fail("HvEnableVpVtl");
 
 	/* The VMM's protection call is VTL1's: VTL0 gets ACCESS_DENIED. */
-	in[0] = SELF;
+	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = MAP_RWX;
 	in[2] = VSM_HCALL_GPA >> 12;
 	if (hcall(VSM_HCALL_VMM_PROTECT | REPS(1), vp_page(0, VSM_VP_INPUT),
@@ -461,7 +425,7 @@ static void vtl0_vmm_trips(u64 vp)
 	vsm_switch(entry(0), 0, &rcx);
 	t = rdtsc();
 	for (i = 0; i < BOOT->trips; i++)
-		outl(VSM_PORT_VMM_CALL, 0);
+		vsm_outl(VSM_PORT_VMM_CALL, 0);
 	BOOT->vp[vp].vmm_trip_cycles = rdtsc() - t;
 	BOOT->vp[vp].vmm_trips = BOOT->trips;
 }
@@ -470,7 +434,7 @@ void guest_main(void)
 {
 	u64 vp = vp_index(), rcx;
 
-	wrmsr(MSR_VP_ASSIST, vp_page(vp, VSM_VP_ASSIST0) | 1);
+	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, vp_page(vp, VSM_VP_ASSIST0) | 1);
 	if (vp == 0) {
 		vtl0_enable();
 		cmd[0] = BOOT->mode == VSM_MODE_BENCH ? CMD_BENCH : CMD_BOOT;
@@ -490,7 +454,7 @@ void guest_main(void)
 	if (BOOT->mode == VSM_MODE_BENCH && vp == 0)
 		vtl0_vmm_trips(vp);
 	BOOT->vp[vp].done = 1;
-	outl(VSM_PORT_DONE, vp);
+	vsm_outl(VSM_PORT_DONE, vp);
 	for (;;)
 		asm volatile("hlt");
 }
