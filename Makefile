@@ -83,10 +83,11 @@ vmm: headers
 
 check-unit: deps-unit
 	@$(TOP)/kernel/tree.sh prepare
-	@echo "==> unit: tests/unit (store model test, ASan build, libFuzzer; rig report, pins, VM runner)"
+	@echo "==> unit: tests/unit (store model test, ASan build, libFuzzer; rig report, pins, am-check, VM runner)"
 	@$(MAKE) -s -C tests/unit check KSRC=$(KTREE)
 	@$(TOP)/tests/unit/rig_report_test.sh
 	@$(TOP)/tests/unit/pin_test.sh
+	@$(TOP)/tests/unit/am_check_test.sh
 	@$(TOP)/tests/unit/job_check_test.sh
 
 bench-store: deps-unit

@@ -19,10 +19,11 @@ set -eu
 . "$(dirname "$0")/../tests/rig/lib.sh"
 . "$TOP/tests/rig/pin.sh"
 
-KDIR=$TOP/kernel
+# KDIR and SRC_TARBALL may be given, for tests/unit/am_check_test.sh.
+KDIR=${KDIR:-$TOP/kernel}
 pin_read "$KDIR/base"
 SRC_PKG=$PIN_PKG
-SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
+SRC_TARBALL=${SRC_TARBALL:-/usr/src/$SRC_PKG.tar.xz}
 STAMP_SRC=$KTREE/.git/vsm-source
 STAMP_APPLIED=$KTREE/.git/vsm-applied
 GIT="git -C $KTREE -c user.name=vsm-rig -c user.email=vsm-rig@localhost"

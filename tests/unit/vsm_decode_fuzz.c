@@ -143,7 +143,7 @@ static bool map_valid(u32 f, bool mbec)
 	return mbec || !(f & HV_VSM_MAP_KEXEC) == !(f & HV_VSM_MAP_UEXEC);
 }
 
-/* hv_vsm_is_vsm_call(), hv_vsm_input_size(), hv_vsm_check_control(). */
+/* hv_vsm_input_size(), hv_vsm_check_control(). */
 static void fuzz_control(u16 st)
 {
 	u16 cnt = hv_vsm_rep_count(control), start = hv_vsm_rep_start(control);
@@ -161,10 +161,6 @@ static void fuzz_control(u16 st)
 		break;
 	}
 	require(hv_vsm_input_size(control) == in_size);
-	require(hv_vsm_is_vsm_call(code) ==
-		(size || code == HVCALL_ENABLE_PARTITION_VTL ||
-		 code == HVCALL_ENABLE_VP_VTL || code == HVCALL_VTL_CALL ||
-		 code == HVCALL_VTL_RETURN));
 	ok = !(control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK)) &&
 	     (size ? cnt && start < cnt : !cnt && !start) &&
 	     in_size <= HV_VSM_INPUT_MAX;

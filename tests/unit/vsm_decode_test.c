@@ -139,33 +139,31 @@ static u64 offset(const void *p, const u8 *buf)
 	return (u64)((uintptr_t)p - (uintptr_t)buf);
 }
 
-/* The inline helpers, hv_vsm_is_vsm_call() and hv_vsm_check_control(). */
+/* The inline helpers and hv_vsm_check_control(). */
 
 struct fields_case {
 	const char *name;
 	u64 control;
 	u16 code, cnt, start;
-	bool vsm;
 };
 
 static const struct fields_case fields_cases[] = {
-	{ "modify, 3 reps from 1", CTL(MOD, 3, 1), MOD, 3, 1, true },
-	{ "max rep fields", CTL(GET, 0xfff, 0xfff), GET, 0xfff, 0xfff, true },
-	{ "fields beside reserved bits", ~0ULL, 0xffff, 0xfff, 0xfff, false },
-	{ "enable partition", EN_PART, EN_PART, 0, 0, true },
-	{ "enable vp", EN_VP, EN_VP, 0, 0, true },
-	{ "vtl call", HVCALL_VTL_CALL, HVCALL_VTL_CALL, 0, 0, true },
-	{ "vtl return", HVCALL_VTL_RETURN, HVCALL_VTL_RETURN, 0, 0, true },
-	{ "set registers", CTL(SET, 1, 0), SET, 1, 0, true },
-	{ "post message", HVCALL_POST_MESSAGE, HVCALL_POST_MESSAGE, 0, 0,
-	  false },
-	{ "code 0", 0, 0, 0, 0, false },
-	{ "code 0x0e", 0x0e, 0x0e, 0, 0, false },
-	{ "code 0x10", 0x10, 0x10, 0, 0, false },
-	{ "code 0x13", 0x13, 0x13, 0, 0, false },
-	{ "code 0x4f", 0x4f, 0x4f, 0, 0, false },
-	{ "code 0x52", 0x52, 0x52, 0, 0, false },
-	{ "modify, fast bit", 0x1000c, MOD, 0, 0, true },
+	{ "modify, 3 reps from 1", CTL(MOD, 3, 1), MOD, 3, 1 },
+	{ "max rep fields", CTL(GET, 0xfff, 0xfff), GET, 0xfff, 0xfff },
+	{ "fields beside reserved bits", ~0ULL, 0xffff, 0xfff, 0xfff },
+	{ "enable partition", EN_PART, EN_PART, 0, 0 },
+	{ "enable vp", EN_VP, EN_VP, 0, 0 },
+	{ "vtl call", HVCALL_VTL_CALL, HVCALL_VTL_CALL, 0, 0 },
+	{ "vtl return", HVCALL_VTL_RETURN, HVCALL_VTL_RETURN, 0, 0 },
+	{ "set registers", CTL(SET, 1, 0), SET, 1, 0 },
+	{ "post message", HVCALL_POST_MESSAGE, HVCALL_POST_MESSAGE, 0, 0 },
+	{ "code 0", 0, 0, 0, 0 },
+	{ "code 0x0e", 0x0e, 0x0e, 0, 0 },
+	{ "code 0x10", 0x10, 0x10, 0, 0 },
+	{ "code 0x13", 0x13, 0x13, 0, 0 },
+	{ "code 0x4f", 0x4f, 0x4f, 0, 0 },
+	{ "code 0x52", 0x52, 0x52, 0, 0 },
+	{ "modify, fast bit", 0x1000c, MOD, 0, 0 },
 };
 
 static void test_fields(void)
@@ -178,7 +176,6 @@ static void test_fields(void)
 		expect(&r, "code", hv_vsm_code(t->control), t->code);
 		expect(&r, "rep count", hv_vsm_rep_count(t->control), t->cnt);
 		expect(&r, "rep start", hv_vsm_rep_start(t->control), t->start);
-		expect(&r, "is vsm call", hv_vsm_is_vsm_call(t->code), t->vsm);
 		report("fields", t->name, &r);
 	}
 }
