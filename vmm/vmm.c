@@ -96,7 +96,7 @@ static int vmm_vm_ioctl(unsigned long req, void *arg, const char *what)
 }
 
 static void vmm_vcpu_ioctl(struct vcpu *v, unsigned long req, void *arg,
-		       const char *what)
+			   const char *what)
 {
 	if (ioctl(v->fd, req, arg) < 0)
 		die("vCPU %d: %s", v->id, what);
@@ -200,7 +200,7 @@ static void set_cpuid(struct vcpu *v)
 	if (ioctl(vmm.kvm, KVM_GET_SUPPORTED_CPUID, sys))
 		die("KVM_GET_SUPPORTED_CPUID");
 	vmm_vcpu_ioctl(v, KVM_GET_SUPPORTED_HV_CPUID, hv,
-		   "KVM_GET_SUPPORTED_HV_CPUID");
+		       "KVM_GET_SUPPORTED_HV_CPUID");
 	for (i = 0; i < (int)sys->nent; i++)
 		if (sys->entries[i].function < 0x40000000 ||
 		    sys->entries[i].function >= 0x40000100)
@@ -367,7 +367,7 @@ static void handle_vmm_protect(struct vcpu *v)
 			};
 
 			vmm_vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
-				 "KVM_SET_VTL_PROTECTION");
+				     "KVM_SET_VTL_PROTECTION");
 		}
 	}
 	pthread_mutex_unlock(&vmm.lock);
@@ -392,12 +392,12 @@ static void vmm_switch(struct vcpu *v, int from, int to)
 	if (!v->have_vtl[to]) {
 		v->vtl[to].vtl = to;
 		vmm_vcpu_ioctl(v, KVM_GET_VSM_VTL_STATE, &v->vtl[to],
-			   "KVM_GET_VSM_VTL_STATE");
+			       "KVM_GET_VSM_VTL_STATE");
 		v->have_vtl[to] = 1;
 	}
 	vmm_vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
 	vmm_vcpu_ioctl(v, KVM_SET_VSM_VTL_STATE, &v->vtl[to],
-		   "KVM_SET_VSM_VTL_STATE");
+		       "KVM_SET_VSM_VTL_STATE");
 }
 
 /* Returns 1 when the vCPU is done. */
@@ -458,7 +458,7 @@ static void *run_vcpu(void *arg)
 
 				v->user_faults++;
 				vmm_vm_ioctl(KVM_SET_VTL_PROTECTION, &p,
-					 "KVM_SET_VTL_PROTECTION");
+					     "KVM_SET_VTL_PROTECTION");
 				continue;
 			}
 			if (errno == EINTR)
