@@ -252,8 +252,13 @@ static void fuzz_enable_vp(void)
 static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 {
 	u16 st = hv_vsm_check_reg_write(&caller, vtl, name, old, val);
+	bool icpt = name >= HV_REGISTER_CR_INTERCEPT_CONTROL &&
+		    name <= HV_REGISTER_CR_INTERCEPT_MISC_ENABLE_MASK;
 
-	require((st == HV_STATUS_ACCESS_DENIED) == (vtl > caller.vtl));
+	/* Above the caller; VTL0's intercept registers; its own event. */
+	require((st == HV_STATUS_ACCESS_DENIED) ==
+		(vtl > caller.vtl || (icpt && !vtl) ||
+		 (name == HV_REGISTER_PENDING_EVENT0 && vtl == caller.vtl)));
 	require(st == HV_STATUS_SUCCESS || st == HV_STATUS_INVALID_PARAMETER ||
 		st == HV_STATUS_INVALID_REGISTER_VALUE ||
 		st == HV_STATUS_ACCESS_DENIED);
@@ -262,7 +267,7 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 	switch (name) {
 	case HV_REGISTER_VSM_PARTITION_CONFIG:
 		require(vtl);
-		require(!(val & ~GENMASK_ULL(12, 0)));
+		require(!(val & ~HV_VSM_CONFIG_SUPPORTED));
 		require(!(old & HV_VSM_CONFIG_ENABLE_VTL_PROTECTION) ||
 			!((old ^ val) & (HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
 					 HV_VSM_CONFIG_DEFAULT_MASK)));
@@ -279,8 +284,24 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 		require(!(val & GENMASK_ULL(63, 11)));
 		require(!(val & BIT_ULL(8)) || (val & 0xff) >= 16);
 		break;
+	case HV_REGISTER_CR_INTERCEPT_CONTROL:
+		require(vtl && !(val & ~HV_VSM_CR_INTERCEPT_SUPPORTED));
+		break;
+	case HV_REGISTER_CR_INTERCEPT_CR0_MASK:
+	case HV_REGISTER_CR_INTERCEPT_CR4_MASK:
+	case HV_REGISTER_CR_INTERCEPT_MISC_ENABLE_MASK:
+		require(vtl);
+		break;
+	case HV_REGISTER_PENDING_EVENT0:
+		require(vtl < caller.vtl);
+		require(!(val & HV_PENDING_EVENT_PENDING) ? !val :
+			!(val & (HV_PENDING_EVENT_RSVD | HV_PENDING_EVENT_TYPE)) &&
+			((val & HV_PENDING_EVENT_VECTOR) >> 16) < 32);
+		break;
 	default:
-		fail(__LINE__, "a write to a register that is not writable");
+		if (!hv_vsm_arch_reg(name))
+			fail(__LINE__, "a write to a register that is not writable");
+		require(vtl < caller.vtl);
 	}
 }
 

@@ -10,7 +10,9 @@
  * integrity), some long read-only runs, in calls of up to 510 pages. It
  * enables VTL1 on the other VPs and returns. Every VP's VTL0 then writes
  * protected pages, each write a secure intercept that VTL1 answers by
- * granting access, and times VTL call and return round trips.
+ * granting access, and times VTL call and return round trips. VTL1 takes
+ * each intercept as the secure kernels do: a SynIC message in SINT0's
+ * slot, whose interrupt (vtl_entry_reason Interrupt) its handler serves.
  *
  * In bench mode VP 0's VTL1 instead applies the same changes in batches
  * of each size, in the kernel or through the VMM, and VTL0 times the
@@ -22,6 +24,7 @@
 
 /* The selftests' x86 and Hyper-V definitions and accessors: header only. */
 #include "processor.h"
+#include "apic.h"
 #include "hyperv.h"
 
 #include "../vsm_boot_page.h"
@@ -37,11 +40,16 @@
 
 enum { CMD_NONE, CMD_BOOT, CMD_BENCH, CMD_VMM_TRIPS };
 
+/* VTL1's SINT0 vector: secure intercepts. */
+#define ICPT_VECTOR		0xd4
+
 
 void _start(void);
 void guest_main(void);
 void vtl1_main(void);
 void vtl1_entry(void);
+void vtl1_sint0(void);
+void vtl1_sint0_stub(void);
 void *memset(void *s, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 
@@ -71,7 +79,38 @@ asm(".pushsection .text.start, \"ax\"\n"
     "vtl1_entry:\n"
     "	call vtl1_main\n"
     "	ud2\n"
+    /* VTL1's SINT0 interrupt: the caller-saved GPRs around a C handler. */
+    ".global vtl1_sint0_stub\n"
+    "vtl1_sint0_stub:\n"
+    "	push %rax\n"
+    "	push %rcx\n"
+    "	push %rdx\n"
+    "	push %rsi\n"
+    "	push %rdi\n"
+    "	push %r8\n"
+    "	push %r9\n"
+    "	push %r10\n"
+    "	push %r11\n"
+    "	call vtl1_sint0\n"
+    "	pop %r11\n"
+    "	pop %r10\n"
+    "	pop %r9\n"
+    "	pop %r8\n"
+    "	pop %rdi\n"
+    "	pop %rsi\n"
+    "	pop %rdx\n"
+    "	pop %rcx\n"
+    "	pop %rax\n"
+    "	iretq\n"
     ".popsection\n");
+
+/* VTL1's IDT: only SINT0's vector is present. */
+static struct {
+	u16 off0, sel;
+	u8 ist, type;
+	u16 off1;
+	u32 off2, rsvd;
+} __attribute__((aligned(16))) vtl1_idt[256];
 
 void *memset(void *s, int c, size_t n)
 {
@@ -295,19 +334,50 @@ static void vtl1_bench(void)
 	}
 }
 
-static void vtl1_intercept(u64 vp, struct hv_vp_assist_page *a)
+/*
+ * VTL1's SINT0 handler: a secure intercept's message in the slot. VTL1
+ * grants the access, frees the slot, EOMs and EOIs.
+ */
+void vtl1_sint0(void)
 {
-	u32 *slot = (u32 *)vp_page(vp, VSM_VP_SIMP1);
-	const struct hv_message_header *h = (void *)a->intercept_message;
+	u64 vp = vp_index();
+	struct hv_message_header *h = (void *)vp_page(vp, VSM_VP_SIMP1);
 	const struct hv_x64_memory_intercept_message *mi = (void *)(h + 1);
 	u64 gpn = mi->guest_physical_address >> 12;
 
-	if (h->message_type != HVMSG_GPA_INTERCEPT || *slot != HVMSG_GPA_INTERCEPT)
-		fail("secure intercept without its message");
-	*slot = 0;
-	wrmsr(HV_X64_MSR_EOM, 0);
+	if (h->message_type != HVMSG_GPA_INTERCEPT)
+		fail("SINT0 interrupt without an intercept message");
 	protect(vp, &gpn, 1, MAP_RWX, HVCALL_MODIFY_VTL_PROTECTION_MASK, 0);
+	h->message_type = 0;
+	wrmsr(HV_X64_MSR_EOM, 0);
+	wrmsr(APIC_BASE_MSR + (APIC_EOI >> 4), 0);
 	BOOT->vp[vp].intercepts++;
+}
+
+/*
+ * VTL1's interrupts: its own IDT with SINT0's handler, its own local
+ * APIC in x2APIC mode, software-enabled, and SINT0 unmasked.
+ */
+static void vtl1_irq_init(void)
+{
+	u64 stub = (u64)vtl1_sint0_stub;
+	struct desc_ptr idtr = {
+		.size = sizeof(vtl1_idt) - 1,
+		.address = (u64)vtl1_idt,
+	};
+	u16 cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	vtl1_idt[ICPT_VECTOR].off0 = stub;
+	vtl1_idt[ICPT_VECTOR].sel = cs;
+	vtl1_idt[ICPT_VECTOR].type = 0x8e;	/* present, interrupt gate */
+	vtl1_idt[ICPT_VECTOR].off1 = stub >> 16;
+	vtl1_idt[ICPT_VECTOR].off2 = stub >> 32;
+	asm volatile("lidt %0" : : "m"(idtr));
+	wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) |
+	      MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	wrmsr(APIC_BASE_MSR + (APIC_SPIV >> 4), APIC_SPIV_APIC_ENABLED | 0xff);
+	wrmsr(HV_X64_MSR_SINT0, ICPT_VECTOR);
 }
 
 void vtl1_main(void)
@@ -321,9 +391,13 @@ void vtl1_main(void)
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, vp_page(vp, VSM_VP_ASSIST1) | 1);
 	wrmsr(HV_X64_MSR_SCONTROL, 1);
 	wrmsr(HV_X64_MSR_SIMP, vp_page(vp, VSM_VP_SIMP1) | 1);
+	vtl1_irq_init();
 	for (;;) {
-		if (a->vtl_entry_reason == HV_VTL_ENTRY_INTERCEPT) {
-			vtl1_intercept(vp, a);
+		if (*(volatile u32 *)vp_page(vp, VSM_VP_SIMP1)) {
+			/* An intercept: SINT0's interrupt brought VTL1 in. */
+			if (a->vtl_entry_reason != HV_VTL_ENTRY_INTERRUPT)
+				fail("secure intercept without entry reason Interrupt");
+			asm volatile("sti; nop; cli" ::: "memory");
 		} else {
 			switch (cmd[vp]) {
 			case CMD_BOOT:
