@@ -508,6 +508,11 @@ void guest_main(void)
 {
 	u64 vp = vp_index(), rcx;
 
+	/*
+	 * x2APIC mode, as VTL1's APIC: a VTL switch between APICs in
+	 * different modes costs KVM an APIC mode change each time.
+	 */
+	wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) | X2APIC_ENABLE);
 	wrmsr(HV_X64_MSR_VP_ASSIST_PAGE, vp_page(vp, VSM_VP_ASSIST0) | 1);
 	if (vp == 0) {
 		vtl0_enable();
