@@ -258,7 +258,8 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 	/* Above the caller; VTL0's intercept registers; its own event. */
 	require((st == HV_STATUS_ACCESS_DENIED) ==
 		(vtl > caller.vtl || (icpt && !vtl) ||
-		 (name == HV_REGISTER_PENDING_EVENT0 && vtl == caller.vtl)));
+		 ((name == HV_REGISTER_PENDING_EVENT0 ||
+		   name == HV_REGISTER_PENDING_EVENT1) && vtl == caller.vtl)));
 	require(st == HV_STATUS_SUCCESS || st == HV_STATUS_INVALID_PARAMETER ||
 		st == HV_STATUS_INVALID_REGISTER_VALUE ||
 		st == HV_STATUS_ACCESS_DENIED);
@@ -298,10 +299,13 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 			!(val & (HV_PENDING_EVENT_RSVD | HV_PENDING_EVENT_TYPE)) &&
 			((val & HV_PENDING_EVENT_VECTOR) >> 16) < 32);
 		break;
+	case HV_REGISTER_PENDING_EVENT1:
+		require(vtl < caller.vtl && !val);
+		break;
 	default:
 		if (!hv_vsm_arch_reg(name))
 			fail(__LINE__, "a write to a register that is not writable");
-		require(vtl < caller.vtl);
+		require(vtl <= caller.vtl);
 	}
 }
 
@@ -355,6 +359,16 @@ static const u32 regs[] = {
 	HV_REGISTER_VSM_PARTITION_STATUS,
 	HV_REGISTER_VSM_VINA,
 	HV_REGISTER_VSM_CAPABILITIES,
+	HV_REGISTER_PENDING_EVENT0,
+	HV_REGISTER_PENDING_EVENT1,
+	HV_REGISTER_INTERRUPT_STATE,
+	HV_X64_REGISTER_RAX,
+	HV_X64_REGISTER_R15 + 1,
+	HV_X64_REGISTER_DR7,
+	HV_X64_REGISTER_DR7 + 1,
+	HV_X64_REGISTER_TR,
+	HV_X64_REGISTER_GDTR,
+	HV_X64_REGISTER_GDTR + 1,
 };
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
