@@ -82,6 +82,7 @@ static void fuzz_caller(const u8 *p)
 		c->any_vp_vtls = get16(p + 7);
 		c->protection_vtls = get16(p + 9);
 		c->vp_index = p[11] == 0xfe ? HV_VP_INDEX_SELF : p[11];
+		c->startup_denied = p[0] & 4;
 		return;
 	}
 	c->max_vtl = p[2] % 3;
@@ -94,6 +95,7 @@ static void fuzz_caller(const u8 *p)
 	c->any_vp_vtls = c->vp_vtls | (get16(p + 7) & part);
 	c->protection_vtls = get16(p + 9) & part & ~1;
 	c->vp_index = p[11] & 3;
+	c->startup_denied = p[0] & 4;
 }
 
 /* Size of a rep element of @code, 0 for a simple call. */
@@ -106,6 +108,8 @@ static u32 rep_size(u16 code)
 		return sizeof(u32);
 	case HVCALL_SET_VP_REGISTERS:
 		return sizeof(struct hv_vsm_reg_assoc);
+	case HVCALL_GET_VP_ID_FROM_APIC_ID:
+		return sizeof(u32);
 	}
 	return 0;
 }
@@ -157,6 +161,7 @@ static void fuzz_control(u16 st)
 		in_size = 0;
 		break;
 	case HVCALL_ENABLE_VP_VTL:
+	case HVCALL_START_VP:
 		in_size = sizeof(struct hv_enable_vp_vtl);
 		break;
 	}
@@ -309,6 +314,48 @@ static void fuzz_reg_write(u8 vtl, u32 name, u64 old, u64 val)
 	}
 }
 
+static void fuzz_start_vp(void)
+{
+	const struct hv_enable_vp_vtl *h = (const void *)buf;
+	struct hv_vsm_input in = { control, buf, len };
+	struct hv_vsm_enable_vp e;
+	u16 st;
+
+	st = hv_vsm_decode_start_vp(&caller, &in, &e);
+	if (st != HV_STATUS_SUCCESS)
+		return;
+	require(len >= sizeof(*h));
+	require(h->partition_id == HV_PARTITION_ID_SELF);
+	require(!h->mbz0 && !h->mbz1);
+	require(e.vtl == h->target_vtl.as_uint8 && e.vtl <= caller.vtl);
+	require(!caller.startup_denied);
+	require(e.vp_index == h->vp_index && e.vp_index != caller.vp_index);
+	require(fuzz_vp_exists(NULL, e.vp_index));
+	require(inside(e.ctx, sizeof(*e.ctx), HEADER));
+}
+
+static void fuzz_vp_from_apic(u16 ctl)
+{
+	const struct hv_get_vp_from_apic_id_in *h = (const void *)buf;
+	struct hv_vsm_input in = { control, buf, len };
+	struct hv_vsm_vp_from_apic r;
+	u16 st, i;
+
+	st = hv_vsm_decode_vp_from_apic(&caller, &in, &r);
+	if (st != HV_STATUS_SUCCESS)
+		return;
+	require(len >= hv_vsm_input_size(control));
+	require(h->partition_id == HV_PARTITION_ID_SELF);
+	require(r.vtl <= caller.vtl);
+	if (ctl)
+		return;
+	require(r.count &&
+		r.count == hv_vsm_rep_count(control) - hv_vsm_rep_start(control));
+	require(inside(r.apic_ids, r.count * sizeof(u32), HEADER));
+	for (i = 0; i < r.count; i++)
+		sink ^= r.apic_ids[i];
+}
+
 static void fuzz_vp_regs(u16 ctl)
 {
 	const struct hv_vsm_vp_regs_in *h = (const void *)buf;
@@ -409,6 +456,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	case HVCALL_ENABLE_VP_VTL:
 		fuzz_enable_vp();
 		break;
+	case HVCALL_START_VP:
+		fuzz_start_vp();
+		break;
+	case HVCALL_GET_VP_ID_FROM_APIC_ID:
+		fuzz_vp_from_apic(ctl);
+		break;
 	case HVCALL_GET_VP_REGISTERS:
 	case HVCALL_SET_VP_REGISTERS:
 		fuzz_vp_regs(ctl);
@@ -426,6 +479,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	require(ok == (control == HVCALL_VTL_RETURN &&
 		       !(rax & ~HV_VSM_VTL_RETURN_FAST) && caller.vtl &&
 		       (caller.vp_vtls & BIT(caller.vtl - 1))));
+
+	/* An IPI's VTL bytes, from the control word's upper half. */
+	{
+		u32 vf = control >> 32;
+		u8 vtl;
+
+		if (!hv_vsm_decode_ipi_vtl(&caller, vf, &vtl))
+			require(!(vf >> 8) && !(vf & 0xe0) && vtl <= caller.vtl &&
+				vtl == ((vf & 0x10) ? (vf & 0xf) : caller.vtl));
+	}
 
 	/* A register write: register, VTL, old and new value from the input. */
 	if (len >= 24) {

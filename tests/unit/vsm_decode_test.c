@@ -25,6 +25,8 @@
 #define MOD		HVCALL_MODIFY_VTL_PROTECTION_MASK
 #define EN_PART		HVCALL_ENABLE_PARTITION_VTL
 #define EN_VP		HVCALL_ENABLE_VP_VTL
+#define START_VP	HVCALL_START_VP
+#define VP_APIC		HVCALL_GET_VP_ID_FROM_APIC_ID
 #define GET		HVCALL_GET_VP_REGISTERS
 #define SET		HVCALL_SET_VP_REGISTERS
 
@@ -218,6 +220,12 @@ static const struct control_case control_cases[] = {
 	{ "enable vp", EN_VP, OK },
 	{ "enable vp fast", EN_VP | HV_HYPERCALL_FAST_BIT, OK },
 	{ "enable vp rep count", CTL(EN_VP, 2, 1), BAD_INPUT },
+	{ "start vp", START_VP, OK },
+	{ "start vp rep count", CTL(START_VP, 1, 0), BAD_INPUT },
+	{ "vp from apic 0 reps", CTL(VP_APIC, 0, 0), BAD_INPUT },
+	{ "vp from apic 2 reps from 1", CTL(VP_APIC, 2, 1), OK },
+	{ "vp from apic 1020 reps, 4096 bytes", CTL(VP_APIC, 1020, 0), OK },
+	{ "vp from apic 1021 reps", CTL(VP_APIC, 1021, 0), BAD_INPUT },
 	{ "vtl call", HVCALL_VTL_CALL, OK },
 	{ "vtl call rep count", CTL(HVCALL_VTL_CALL, 1, 0), BAD_INPUT },
 	{ "vtl return", HVCALL_VTL_RETURN, OK },
@@ -265,6 +273,8 @@ static const struct size_case size_cases[] = {
 	{ "enable partition rep count", CTL(EN_PART, 5, 0), 16 },
 	{ "enable vp, with context", EN_VP, 240 },
 	{ "enable vp fast", EN_VP | HV_HYPERCALL_FAST_BIT, 240 },
+	{ "start vp, with context", START_VP, 240 },
+	{ "vp from apic 3 reps", CTL(VP_APIC, 3, 0), 28 },
 	{ "vtl call", HVCALL_VTL_CALL, 0 },
 	{ "vtl call rep count", CTL(HVCALL_VTL_CALL, 9, 0), 0 },
 	{ "vtl return", HVCALL_VTL_RETURN, 0 },
@@ -731,6 +741,181 @@ static void test_enable_vp(void)
 }
 
 /*
+ * hv_vsm_decode_start_vp(): HvEnableVpVtl's layout, 240 + @adj bytes. On
+ * success: VP @vp, VTL @vtl. @denied: a VTL above set DenyLowerVtlStartup.
+ */
+struct start_vp_case {
+	const char *name;
+	struct hv_vsm_caller c;
+	bool denied;
+	u64 partition_id;
+	u32 vp_index;
+	u8 target_vtl, mbz0;
+	int adj;
+	u16 want;
+	u8 vtl;
+};
+
+static const struct start_vp_case start_vp_cases[] = {
+	{ "short by 1", VTL0_C, 0, SELF, 0, 0, 0, -1, BAD_INPUT },
+	{ "partition id 0", VTL0_C, 0, 0, 0, 0, 0, 0, BAD_PART },
+	{ "own vp", VTL0_C, 0, SELF, MY_VP, 0, 0, 0, BAD_VP },
+	{ "own vp by self", VTL0_C, 0, SELF, VP_SELF, 0, 0, 0, BAD_VP },
+	{ "no such vp", VTL0_C, 0, SELF, NR_VPS, 0, 0, 0, BAD_VP },
+	{ "vp index before vtl", VTL0_C, 0, SELF, NR_VPS, 5, 0, 0, BAD_VP },
+	{ "target with UseTargetVtl", VTL1_C, 0, SELF, 0, USE(1), 0, 0,
+	  BAD_PARAM },
+	{ "target reserved bit 6", VTL1_C, 0, SELF, 0, BIT(6), 0, 0,
+	  BAD_PARAM },
+	{ "mbz0", VTL0_C, 0, SELF, 0, 0, 1, 0, BAD_PARAM },
+	{ "vtl0 starts vtl1", VTL0_C, 0, SELF, 0, 1, 0, 0, DENIED },
+	{ "vtl1 starts vtl2", VTL1_C, 0, SELF, 0, 2, 0, 0, DENIED },
+	{ "vtl0 under DenyLowerVtlStartup", VTL0_C, 1, SELF, 0, 0, 0, 0,
+	  DENIED },
+	{ "vtl0 starts vtl0", VTL0_C, 0, SELF, 0, 0, 0, 0, OK, 0 },
+	{ "vtl1 starts vtl0", VTL1_C, 0, SELF, 2, 0, 0, 0, OK, 0 },
+	{ "vtl1 starts vtl1", VTL1_C, 0, SELF, 2, 1, 0, 0, OK, 1 },
+	{ "vtl2 starts vtl2", VTL2_C, 0, SELF, 7, 2, 0, 16, OK, 2 },
+};
+
+static void test_start_vp(void)
+{
+	const struct start_vp_case *t;
+	struct hv_enable_vp_vtl h;
+
+	for (t = start_vp_cases;
+	     t < start_vp_cases + ARRAY_SIZE(start_vp_cases); t++) {
+		u32 len = sizeof(h) + t->adj;
+		struct hv_vsm_input in = { .control = START_VP, .len = len };
+		struct hv_vsm_caller c = t->c;
+		struct hv_vsm_enable_vp e = {};
+		struct result r = {};
+		u8 *buf;
+		u16 st;
+
+		memset(&h, 0x5a, sizeof(h));
+		h.partition_id = t->partition_id;
+		h.vp_index = t->vp_index;
+		h.target_vtl.as_uint8 = t->target_vtl;
+		h.mbz0 = t->mbz0;
+		h.mbz1 = 0;
+		c.startup_denied = t->denied;
+		buf = input_copy(&h, sizeof(h), len);
+		in.data = buf;
+		st = hv_vsm_decode_start_vp(&c, &in, &e);
+		expect(&r, "status", st, t->want);
+		if (st == OK) {
+			expect(&r, "vp index", e.vp_index, t->vp_index);
+			expect(&r, "vtl", e.vtl, t->vtl);
+			expect(&r, "context offset", offset(e.ctx, buf), 16);
+		}
+		free(buf);
+		report("decode_start_vp", t->name, &r);
+	}
+}
+
+/*
+ * hv_vsm_decode_vp_from_apic(): header and @n 4-byte APIC IDs from rep
+ * start @first, input of 16 + 4 * @n + @adj bytes.
+ */
+struct vp_apic_case {
+	const char *name;
+	struct hv_vsm_caller c;
+	u64 partition_id;
+	u8 vtl_in, rsvd;
+	u16 n, first;
+	int adj;
+	u16 want;
+	u8 vtl;
+};
+
+static const struct vp_apic_case vp_apic_cases[] = {
+	{ "short by 1", VTL0_C, SELF, 0, 0, 2, 0, -1, BAD_INPUT },
+	{ "partition id 0", VTL0_C, 0, 0, 0, 1, 0, 0, BAD_PART },
+	{ "reserved byte", VTL0_C, SELF, 0, 1, 1, 0, 0, BAD_PARAM },
+	{ "input vtl reserved bit", VTL0_C, SELF, BIT(5), 0, 1, 0, 0,
+	  BAD_PARAM },
+	{ "vtl1 from vtl0", VTL0_C, SELF, USE(1), 0, 1, 0, 0, DENIED },
+	{ "own vtl", VTL1_C, SELF, 0, 0, 1, 0, 0, OK, 1 },
+	{ "vtl0 from vtl1", VTL1_C, SELF, USE(0), 0, 3, 1, 0, OK, 0 },
+	{ "vtl0 by vtl byte, no UseTargetVtl", VTL2_C, SELF, 0, 0, 2, 0, 4,
+	  OK, 2 },
+};
+
+static void test_vp_from_apic(void)
+{
+	const struct vp_apic_case *t;
+
+	for (t = vp_apic_cases;
+	     t < vp_apic_cases + ARRAY_SIZE(vp_apic_cases); t++) {
+		u32 len = 16 + 4 * t->n + t->adj;
+		struct hv_vsm_input in = {
+			.control = CTL(VP_APIC, t->n, t->first), .len = len,
+		};
+		struct hv_vsm_vp_from_apic v = {};
+		struct result r = {};
+		u8 *buf = calloc(1, len + 16);
+		u16 st;
+
+		memcpy(buf, &t->partition_id, 8);
+		buf[8] = t->vtl_in;
+		buf[9 + 3] = t->rsvd;
+		in.data = buf;
+		st = hv_vsm_decode_vp_from_apic(&t->c, &in, &v);
+		expect(&r, "status", st, t->want);
+		if (st == OK) {
+			expect(&r, "vtl", v.vtl, t->vtl);
+			expect(&r, "count", v.count, t->n - t->first);
+			expect(&r, "first id offset", offset(v.apic_ids, buf),
+			       16 + 4 * t->first);
+		}
+		free(buf);
+		report("decode_vp_from_apic", t->name, &r);
+	}
+}
+
+/* hv_vsm_decode_ipi_vtl(): bytes 4-7 of an IPI's input. */
+struct ipi_vtl_case {
+	const char *name;
+	struct hv_vsm_caller c;
+	u32 vtl_flags;
+	u16 want;
+	u8 vtl;
+};
+
+static const struct ipi_vtl_case ipi_vtl_cases[] = {
+	{ "vtl0, own", VTL0_C, 0, OK, 0 },
+	{ "vtl1, own", VTL1_C, 0, OK, 1 },
+	{ "vtl1, vtl0", VTL1_C, USE(0), OK, 0 },
+	{ "vtl2, vtl1", VTL2_C, USE(1), OK, 1 },
+	{ "vtl1, target byte without UseTargetVtl", VTL1_C, 0, OK, 1 },
+	{ "vtl0, vtl1", VTL0_C, USE(1), DENIED },
+	{ "vtl1, vtl15", VTL1_C, USE(15), DENIED },
+	{ "reserved bit 5", VTL1_C, BIT(5), BAD_PARAM },
+	{ "flags", VTL1_C, 1 << 8, BAD_PARAM },
+	{ "reserved byte 7", VTL1_C, 1u << 31, BAD_PARAM },
+	{ "flags before vtl", VTL0_C, USE(1) | 1 << 8, BAD_PARAM },
+};
+
+static void test_ipi_vtl(void)
+{
+	const struct ipi_vtl_case *t;
+
+	for (t = ipi_vtl_cases;
+	     t < ipi_vtl_cases + ARRAY_SIZE(ipi_vtl_cases); t++) {
+		struct result r = {};
+		u8 vtl = 0xff;
+		u16 st;
+
+		st = hv_vsm_decode_ipi_vtl(&t->c, t->vtl_flags, &vtl);
+		expect(&r, "status", st, t->want);
+		if (st == OK)
+			expect(&r, "vtl", vtl, t->vtl);
+		report("decode_ipi_vtl", t->name, &r);
+	}
+}
+
+/*
  * hv_vsm_decode_vp_regs(): input of hv_vsm_input_size() + @adj bytes.  On
  * success: VP @vp, VTL @vtl, @count elements from element @first.
  */
@@ -975,7 +1160,7 @@ static const struct reg_write_case reg_write_cases[] = {
 	{ "config all implemented bits", 1, CONFIG, 0,
 	  GENMASK_ULL(5, 0) | HV_VSM_CONFIG_INTERCEPT_PAGE, OK },
 	/* Not implemented, refused: bits 6-11 (DenyLowerVtlStartup, intercepts). */
-	{ "config deny lower vtl startup", 1, CONFIG, 0, BIT_ULL(6), BAD_VALUE },
+	{ "config deny lower vtl startup", 1, CONFIG, 0, BIT_ULL(6), OK },
 	{ "config intercept acceptance", 1, CONFIG, 0, BIT_ULL(7), BAD_VALUE },
 	{ "config intercept enable vtl protection", 1, CONFIG, 0, BIT_ULL(8),
 	  BAD_VALUE },
@@ -1139,6 +1324,9 @@ int main(void)
 	test_modify_page();
 	test_enable_partition();
 	test_enable_vp();
+	test_start_vp();
+	test_vp_from_apic();
+	test_ipi_vtl();
 	test_vp_regs();
 	test_vtl_switch();
 	test_reg_write();
