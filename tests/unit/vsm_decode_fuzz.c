@@ -164,6 +164,10 @@ static void fuzz_control(u16 st)
 	case HVCALL_START_VP:
 		in_size = sizeof(struct hv_enable_vp_vtl);
 		break;
+	case HVCALL_TRANSLATE_VIRTUAL_ADDRESS:
+	case HVCALL_TRANSLATE_VIRTUAL_ADDRESS_EX:
+		in_size = sizeof(struct hv_translate_va_in);
+		break;
 	}
 	require(hv_vsm_input_size(control) == in_size);
 	ok = !(control & (HV_HYPERCALL_RSVD_MASK | HV_HYPERCALL_VARHEAD_MASK)) &&
@@ -334,6 +338,25 @@ static void fuzz_start_vp(void)
 	require(inside(e.ctx, sizeof(*e.ctx), HEADER));
 }
 
+static void fuzz_translate(void)
+{
+	const struct hv_translate_va_in *h = (const void *)buf;
+	struct hv_vsm_input in = { control, buf, len };
+	struct hv_vsm_translate t;
+	u64 f;
+
+	if (hv_vsm_decode_translate(&caller, &in, &t) != HV_STATUS_SUCCESS)
+		return;
+	require(len >= sizeof(*h));
+	f = h->control_flags;
+	require(h->partition_id == HV_PARTITION_ID_SELF && !h->reserved);
+	require(h->vp_index == HV_VP_INDEX_SELF ||
+		h->vp_index == caller.vp_index);
+	require(!(f & GENMASK_ULL(55, 10)) && t.flags == (f & GENMASK_ULL(9, 0)));
+	require(t.vtl < caller.vtl);
+	require(t.gva == h->gva_page << 12 && !(h->gva_page >> 52));
+}
+
 static void fuzz_vp_from_apic(u16 ctl)
 {
 	const struct hv_get_vp_from_apic_id_in *h = (const void *)buf;
@@ -458,6 +481,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		break;
 	case HVCALL_START_VP:
 		fuzz_start_vp();
+		break;
+	case HVCALL_TRANSLATE_VIRTUAL_ADDRESS:
+	case HVCALL_TRANSLATE_VIRTUAL_ADDRESS_EX:
+		fuzz_translate();
 		break;
 	case HVCALL_GET_VP_ID_FROM_APIC_ID:
 		fuzz_vp_from_apic(ctl);

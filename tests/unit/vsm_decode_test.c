@@ -274,6 +274,8 @@ static const struct size_case size_cases[] = {
 	{ "enable vp, with context", EN_VP, 240 },
 	{ "enable vp fast", EN_VP | HV_HYPERCALL_FAST_BIT, 240 },
 	{ "start vp, with context", START_VP, 240 },
+	{ "translate", HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 32 },
+	{ "translate ex", HVCALL_TRANSLATE_VIRTUAL_ADDRESS_EX, 32 },
 	{ "vp from apic 3 reps", CTL(VP_APIC, 3, 0), 28 },
 	{ "vtl call", HVCALL_VTL_CALL, 0 },
 	{ "vtl call rep count", CTL(HVCALL_VTL_CALL, 9, 0), 0 },
@@ -874,6 +876,92 @@ static void test_vp_from_apic(void)
 	}
 }
 
+/* hv_vsm_decode_translate(): 32 bytes of input + @adj. */
+struct translate_case {
+	const char *name;
+	struct hv_vsm_caller c;
+	u64 partition_id;
+	u32 vp_index, rsvd;
+	u64 flags, gva_page;
+	int adj;
+	u16 want;
+	u8 vtl;
+};
+
+#define TR_VTL(byte)	((u64)(byte) << HV_TRANSLATE_GVA_INPUT_VTL_SHIFT)
+
+static const struct translate_case translate_cases[] = {
+	{ "short by 1", VTL1_C, SELF, VP_SELF, 0, TR_VTL(USE(0)), 5, -1,
+	  BAD_INPUT },
+	{ "partition id 0", VTL1_C, 0, VP_SELF, 0, TR_VTL(USE(0)), 5, 0,
+	  BAD_PART },
+	{ "another vp", VTL1_C, SELF, 0, 0, TR_VTL(USE(0)), 5, 0, DENIED },
+	{ "own vp by index", VTL1_C, SELF, MY_VP, 0, TR_VTL(USE(0)), 5, 0,
+	  OK, 0 },
+	{ "reserved u32", VTL1_C, SELF, VP_SELF, 1, TR_VTL(USE(0)), 5, 0,
+	  BAD_PARAM },
+	{ "shadow stack", VTL1_C, SELF, VP_SELF, 0,
+	  TR_VTL(USE(0)) | HV_TRANSLATE_GVA_SHADOW_STACK, 5, 0, BAD_PARAM },
+	{ "flag bit 55", VTL1_C, SELF, VP_SELF, 0, TR_VTL(USE(0)) | BIT_ULL(55),
+	  5, 0, BAD_PARAM },
+	{ "supervisor and user", VTL1_C, SELF, VP_SELF, 0,
+	  TR_VTL(USE(0)) | HV_TRANSLATE_GVA_SUPERVISOR_ACCESS |
+	  HV_TRANSLATE_GVA_USER_ACCESS, 5, 0, BAD_PARAM },
+	{ "enforce and override smap", VTL1_C, SELF, VP_SELF, 0,
+	  TR_VTL(USE(0)) | HV_TRANSLATE_GVA_ENFORCE_SMAP |
+	  HV_TRANSLATE_GVA_OVERRIDE_SMAP, 5, 0, BAD_PARAM },
+	{ "page beyond 64 bits", VTL1_C, SELF, VP_SELF, 0, TR_VTL(USE(0)),
+	  1ULL << 52, 0, BAD_PARAM },
+	{ "input vtl reserved bit", VTL1_C, SELF, VP_SELF, 0,
+	  TR_VTL(USE(0) | BIT(5)), 5, 0, BAD_PARAM },
+	{ "own vtl", VTL1_C, SELF, VP_SELF, 0, 0, 5, 0, DENIED },
+	{ "own vtl, named", VTL1_C, SELF, VP_SELF, 0, TR_VTL(USE(1)), 5, 0,
+	  DENIED },
+	{ "vtl above", VTL1_C, SELF, VP_SELF, 0, TR_VTL(USE(2)), 5, 0, DENIED },
+	{ "vtl0 from vtl0", VTL0_C, SELF, VP_SELF, 0, TR_VTL(USE(0)), 5, 0,
+	  DENIED },
+	{ "vtl0 from vtl1, all flags", VTL1_C, SELF, VP_SELF, 0,
+	  TR_VTL(USE(0)) | GENMASK_ULL(5, 0) | HV_TRANSLATE_GVA_USER_ACCESS |
+	  HV_TRANSLATE_GVA_OVERRIDE_SMAP, 5, 16, OK, 0 },
+	{ "vtl1 from vtl2", VTL2_C, SELF, VP_SELF, 0, TR_VTL(USE(1)), 5, 0, OK,
+	  1 },
+};
+
+static void test_translate(void)
+{
+	const struct translate_case *t;
+
+	for (t = translate_cases;
+	     t < translate_cases + ARRAY_SIZE(translate_cases); t++) {
+		struct hv_translate_va_in h = {
+			.partition_id = t->partition_id,
+			.vp_index = t->vp_index,
+			.reserved = t->rsvd,
+			.control_flags = t->flags,
+			.gva_page = t->gva_page,
+		};
+		u32 len = sizeof(h) + t->adj;
+		struct hv_vsm_input in = {
+			.control = HVCALL_TRANSLATE_VIRTUAL_ADDRESS, .len = len,
+		};
+		struct hv_vsm_translate x = {};
+		struct result r = {};
+		u8 *buf = input_copy(&h, sizeof(h), len);
+		u16 st;
+
+		in.data = buf;
+		st = hv_vsm_decode_translate(&t->c, &in, &x);
+		expect(&r, "status", st, t->want);
+		if (st == OK) {
+			expect(&r, "vtl", x.vtl, t->vtl);
+			expect(&r, "gva", x.gva, t->gva_page << 12);
+			expect(&r, "flags", x.flags, t->flags & GENMASK_ULL(9, 0));
+		}
+		free(buf);
+		report("decode_translate", t->name, &r);
+	}
+}
+
 /* hv_vsm_decode_ipi_vtl(): bytes 4-7 of an IPI's input. */
 struct ipi_vtl_case {
 	const char *name;
@@ -1327,6 +1415,7 @@ int main(void)
 	test_start_vp();
 	test_vp_from_apic();
 	test_ipi_vtl();
+	test_translate();
 	test_vp_regs();
 	test_vtl_switch();
 	test_reg_write();
