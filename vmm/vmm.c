@@ -184,7 +184,11 @@ static void setup_memory(uint64_t entry)
 	c->msr_cr_pat = 0x0007040600070406ull;
 }
 
-/* The host's CPUID with KVM's Hyper-V leaves for this vCPU, VSM included. */
+/*
+ * The host's CPUID with KVM's Hyper-V leaves for this vCPU, VSM included,
+ * the hypervisor bit, without which a guest does not look for them,
+ * Hyper-V's vendor signature, and the vCPU's APIC ID.
+ */
 static void set_cpuid(struct vcpu *v)
 {
 	struct kvm_cpuid2 *sys, *hv, *all;
@@ -201,12 +205,38 @@ static void set_cpuid(struct vcpu *v)
 		die("KVM_GET_SUPPORTED_CPUID");
 	vmm_vcpu_ioctl(v, KVM_GET_SUPPORTED_HV_CPUID, hv,
 		       "KVM_GET_SUPPORTED_HV_CPUID");
-	for (i = 0; i < (int)sys->nent; i++)
-		if (sys->entries[i].function < 0x40000000 ||
-		    sys->entries[i].function >= 0x40000100)
-			all->entries[k++] = sys->entries[i];
-	for (i = 0; i < (int)hv->nent; i++)
+	for (i = 0; i < (int)sys->nent; i++) {
+		if (sys->entries[i].function >= 0x40000000 &&
+		    sys->entries[i].function < 0x40000100)
+			continue;
+		all->entries[k] = sys->entries[i];
+		switch (sys->entries[i].function) {
+		case 1:
+			/* KVM leaves the hypervisor bit to the VMM. */
+			all->entries[k].ecx |= 1u << 31;
+			/* The initial APIC ID: KVM's, the vcpu_id. */
+			all->entries[k].ebx = (all->entries[k].ebx & 0xffffff) |
+					      (uint32_t)v->id << 24;
+			break;
+		case 0xb:
+		case 0x1f:
+			all->entries[k].edx = v->id;	/* x2APIC ID */
+			break;
+		}
+		k++;
+	}
+	for (i = 0; i < (int)hv->nent; i++) {
+		/*
+		 * KVM names itself "Linux KVM Hv"; guests look for Hyper-V's
+		 * "Microsoft Hv", as QEMU gives them.
+		 */
+		if (hv->entries[i].function == 0x40000000) {
+			memcpy(&hv->entries[i].ebx, "Micr", 4);
+			memcpy(&hv->entries[i].ecx, "osof", 4);
+			memcpy(&hv->entries[i].edx, "t Hv", 4);
+		}
 		all->entries[k++] = hv->entries[i];
+	}
 	all->nent = k;
 	vmm_vcpu_ioctl(v, KVM_SET_CPUID2, all, "KVM_SET_CPUID2");
 	free(sys);
