@@ -56,6 +56,10 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 		{ "seed", required_argument, NULL, 's' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "vtl", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -69,7 +73,7 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 	};
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:jh", opts,
+	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:jk:i:a:l:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -125,6 +129,20 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 		case 'j':
 			o->json = 1;
 			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'a':
+			o->append = optarg;
+			break;
+		case 'l':
+			if (parse_num("--vtl", optarg, 0, 2, &v, err, errlen))
+				return -1;
+			o->start_vtl = v;
+			break;
 		case 'h':
 			return 1;
 		case ':':
@@ -136,6 +154,27 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 				 argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->kernel) {
+		if (optind != argc) {
+			snprintf(err, errlen, "unexpected argument '%s': --kernel boots Linux instead of an image",
+				 argv[optind]);
+			return -1;
+		}
+		if (o->mode == VSM_MODE_BENCH) {
+			snprintf(err, errlen, "--bench runs the replay image, not --kernel");
+			return -1;
+		}
+		if (o->start_vtl > o->max_vtl) {
+			snprintf(err, errlen, "--vtl %d is above --max-vtl %d",
+				 o->start_vtl, o->max_vtl);
+			return -1;
+		}
+		return 0;
+	}
+	if (o->initrd || o->append || o->start_vtl) {
+		snprintf(err, errlen, "--initrd, --append and --vtl go with --kernel");
+		return -1;
 	}
 	if (optind == argc) {
 		snprintf(err, errlen, "no guest image given (see --help)");

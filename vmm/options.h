@@ -21,12 +21,17 @@ struct vmm_opts {
 	uint64_t seed;
 	int json;
 	const char *image;
+	/* A Linux guest instead of an image: its files and first VTL. */
+	const char *kernel, *initrd, *append;
+	int start_vtl;
 };
 
 #define VMM_USAGE \
 	"usage: vmm [options] IMAGE\n" \
+	"       vmm [options] --kernel BZIMAGE [--initrd FILE] [--append ARGS]\n" \
 	"Run a VSM guest image (the VBS boot replay, vmm/guest) on KVM with\n" \
-	"Hyper-V enlightenments and VSM, and print a summary.\n\n" \
+	"Hyper-V enlightenments and VSM, and print a summary; or boot a Linux\n" \
+	"kernel, its serial console on standard output.\n\n" \
 	"  -c, --vcpus N      vCPUs (1..8, default 2)\n" \
 	"  -m, --mem MIB      guest memory in MiB (64..4096, default 1024)\n" \
 	"  -v, --max-vtl N    highest VTL KVM allows the guest (1..2, default 1)\n" \
@@ -38,6 +43,13 @@ struct vmm_opts {
 	"                     and 510 pages 'kernel' (in KVM), 'vmm' (exit, one\n" \
 	"                     ioctl per range) or 'memslot' (exit, memslot churn)\n" \
 	"  -j, --json         also print the results as one JSON line\n" \
+	"  -k, --kernel FILE  boot this bzImage (64-bit entry, device tree of\n" \
+	"                     the CPUs, no ACPI); it ends by writing its exit\n" \
+	"                     status to port 0xf0, which is the VMM's\n" \
+	"  -i, --initrd FILE  the kernel's initrd\n" \
+	"  -a, --append ARGS  the kernel's command line\n" \
+	"  -l, --vtl N        the VTL the boot CPU starts in (0..max-vtl, default\n" \
+	"                     0), every VTL up to it enabled on every CPU\n" \
 	"  -h, --help         this text\n"
 
 int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,

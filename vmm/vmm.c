@@ -12,6 +12,10 @@
  * (an extended hypercall, applied with KVM_SET_VTL_PROTECTION per range or
  * by memslot churn) and the VTL switch done by the VMM with
  * KVM_GET/SET_VSM_VTL_STATE and KVM_SET_VSM_STATE.
+ *
+ * With --kernel it boots Linux instead: a bzImage, its boot CPU in the VTL
+ * --vtl names, a 16550 on port 0x3f8 as its console, port 0xf0 for its
+ * exit status and port 0xf3, where a CPU asks which VTL it runs in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "linux_boot.h"
 #include "options.h"
 #include "vsm_boot_page.h"
 
@@ -645,6 +650,326 @@ static int check_results(void)
 	return bad;
 }
 
+/* --- a Linux guest --------------------------------------------------- */
+
+#define UART_BASE	0x3f8
+#define LINUX_PORT_VTL	0xf3	/* a CPU asks which VTL it runs in */
+#define UART_LSR_IDLE	0x60	/* THR empty, transmitter empty */
+
+/* Enough of a 16550 for a polled console and the 8250 driver's probe. */
+static struct {
+	pthread_mutex_t lock;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	char line[512];
+	size_t len;
+} uart = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void uart_putc(uint8_t c)
+{
+	if (c == '\r')
+		return;
+	if (c == '\n' || uart.len == sizeof(uart.line) - 1) {
+		uart.line[uart.len] = '\0';
+		printf("%s\n", uart.line);
+		uart.len = 0;
+		if (c == '\n')
+			return;
+	}
+	uart.line[uart.len++] = c;
+}
+
+static void uart_out(unsigned int reg, uint8_t v)
+{
+	int dlab = uart.lcr & 0x80;
+
+	switch (reg) {
+	case 0:
+		if (dlab)
+			uart.dll = v;
+		else
+			uart_putc(v);
+		break;
+	case 1:
+		if (dlab)
+			uart.dlm = v;
+		else
+			uart.ier = v & 0x0f;
+		break;
+	case 2:
+		uart.fcr = v;
+		break;
+	case 3:
+		uart.lcr = v;
+		break;
+	case 4:
+		uart.mcr = v & 0x1f;
+		break;
+	case 7:
+		uart.scr = v;
+		break;
+	}
+}
+
+static uint8_t uart_in(unsigned int reg)
+{
+	int dlab = uart.lcr & 0x80;
+
+	switch (reg) {
+	case 0:
+		return dlab ? uart.dll : 0;
+	case 1:
+		return dlab ? uart.dlm : uart.ier;
+	case 2:		/* no interrupt pending; FIFOs as enabled */
+		return 0x01 | (uart.fcr & 1 ? 0xc0 : 0);
+	case 3:
+		return uart.lcr;
+	case 4:
+		return uart.mcr;
+	case 5:
+		return UART_LSR_IDLE;
+	case 6:		/* loopback: DTR, RTS, OUT1, OUT2 to DSR, CTS, RI, DCD */
+		if (uart.mcr & 0x10)
+			return (uart.mcr & 1) << 5 | (uart.mcr & 2) << 3 |
+			       (uart.mcr & 4) << 4 | (uart.mcr & 8) << 4;
+		return 0xb0;	/* DCD, DSR, CTS */
+	default:
+		return uart.scr;
+	}
+}
+
+/* The UART, the exit port; any other port reads as all ones. */
+static void linux_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t i, n = run->io.count * run->io.size;
+	uint16_t port = run->io.port;
+
+	if (port == VSM_PORT_DONE && run->io.direction == KVM_EXIT_IO_OUT) {
+		pthread_mutex_lock(&uart.lock);
+		if (uart.len)
+			uart_putc('\n');
+		printf("vmm: vCPU %d: the guest's exit status is %u\n", v->id,
+		       data[0]);
+		exit(data[0] ? 1 : 0);
+	}
+	if (port == LINUX_PORT_VTL && run->io.direction == KVM_EXIT_IO_OUT) {
+		struct kvm_vsm_state st;
+
+		vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+		pthread_mutex_lock(&uart.lock);
+		printf("vmm: vCPU %d runs in VTL%u (VTLs 0x%x enabled)\n", v->id,
+		       st.active_vtl, st.enabled_vtls);
+		pthread_mutex_unlock(&uart.lock);
+		return;
+	}
+	if (port < UART_BASE || port >= UART_BASE + 8) {
+		if (run->io.direction == KVM_EXIT_IO_IN)
+			memset(data, 0xff, n);
+		return;
+	}
+	pthread_mutex_lock(&uart.lock);
+	for (i = 0; i < n; i++) {
+		unsigned int reg = port - UART_BASE;
+
+		if (run->io.size != 1)
+			reg += i % run->io.size;
+		if (reg >= 8)
+			continue;
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			uart_out(reg, data[i]);
+		else
+			data[i] = uart_in(reg);
+	}
+	pthread_mutex_unlock(&uart.lock);
+}
+
+/*
+ * The hypercalls KVM leaves to userspace, the extended ones (KVM offers
+ * them, EnableExtendedHypercalls): HvExtCallQueryCapabilities answers that
+ * none is available, anything else is an unknown code. The VMM writes the
+ * answer only for the highest VTL enabled on the VP: a lower VTL's page
+ * may be one a higher VTL protects from it, and the VMM does not look up
+ * the layers (Documentation/vsm-guest-access.rst).
+ */
+static void linux_ext_hcall(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t out = run->hyperv.u.hcall.params[1];
+	struct kvm_vsm_state st;
+
+	vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+	if ((run->hyperv.u.hcall.input & 0xffff) == HV_EXT_CALL_QUERY_CAPABILITIES &&
+	    st.enabled_vtls >> st.active_vtl == 1 && !(out & 7) &&
+	    out <= vmm.mem_size - 8) {
+		memset(vmm.mem + out, 0, 8);
+		run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
+		return;
+	}
+	run->hyperv.u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
+}
+
+static void *run_linux_vcpu(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_run *run = v->run;
+
+	for (;;) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			/* An AP comes out of its wait for a start this way. */
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == EFAULT &&
+			    run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+				errno = 0;
+				die("vCPU %d: a VTL protection denied an access to 0x%llx (flags 0x%llx) and no VTL takes it",
+				    v->id, run->memory_fault.gpa,
+				    run->memory_fault.flags);
+			}
+			die("vCPU %d: KVM_RUN", v->id);
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			linux_io(v);
+			break;
+		case KVM_EXIT_MMIO:
+			/* Nothing is there: reads are all ones. */
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff, run->mmio.len);
+			break;
+		case KVM_EXIT_HYPERV:
+			if (run->hyperv.type == KVM_EXIT_HYPERV_SYNIC)
+				break;
+			if (run->hyperv.type == KVM_EXIT_HYPERV_HCALL) {
+				linux_ext_hcall(v);
+				break;
+			}
+			errno = 0;
+			die("vCPU %d: unexpected Hyper-V exit, type %u", v->id,
+			    run->hyperv.type);
+			break;
+		default:
+			errno = 0;
+			die("vCPU %d: the guest stopped (exit reason %u)", v->id,
+			    run->exit_reason);
+		}
+	}
+	return NULL;
+}
+
+static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
+		     int code)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .s = 1, .l = code, .db = !code, .g = 1,
+	};
+}
+
+/*
+ * Each vCPU gets every VTL up to --vtl, as a VMM that owns the higher
+ * VTLs enables them before the guest runs; the BSP runs in --vtl, at the
+ * bzImage's 64-bit entry. APs wait for INIT and SIPI, or for
+ * HvStartVirtualProcessor.
+ */
+static void create_linux_vcpu(struct vcpu *v, const struct linux_entry *e)
+{
+	struct kvm_enable_cap synic = { .cap = KVM_CAP_HYPERV_SYNIC2 };
+	struct kvm_vsm_state st = {
+		.active_vtl = v->id ? 0 : vmm.o.start_vtl,
+		.enabled_vtls = (1u << (vmm.o.start_vtl + 1)) - 1,
+	};
+	struct kvm_regs regs = { };
+	struct kvm_sregs sregs;
+
+	v->fd = ioctl(vmm.vm, KVM_CREATE_VCPU, v->id);
+	if (v->fd < 0)
+		die("KVM_CREATE_VCPU %d", v->id);
+	v->run = mmap(NULL, vmm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap of vCPU %d", v->id);
+	set_cpuid(v);
+	vmm_vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
+	if (vmm.o.start_vtl)
+		vmm_vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
+	if (v->id)
+		return;
+
+	vmm_vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	flat_seg(&sregs.cs, LINUX_SEL_CODE, 0xb, 1);
+	flat_seg(&sregs.ds, LINUX_SEL_DATA, 0x3, 0);
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb,
+					 .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .unusable = 1 };
+	sregs.gdt.base = LINUX_GDT_GPA;
+	sregs.gdt.limit = 4 * 8 - 1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = 0x80050033;		/* PG, AM, WP, NE, ET, MP, PE */
+	sregs.cr3 = LINUX_PML4_GPA;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.efer = 0x500;		/* LME, LMA */
+	vmm_vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+	regs.rip = e->rip;
+	regs.rsi = e->rsi;
+	regs.rsp = e->rsp;
+	regs.rflags = 0x2;
+	vmm_vcpu_ioctl(v, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+}
+
+/* Boot --kernel; the guest ends the VMM through port 0xf0. */
+static int linux_main(void)
+{
+	struct kvm_enable_cap vsm = { .cap = KVM_CAP_HYPERV_VSM };
+	struct linux_entry e;
+	char err[256];
+	int i;
+
+	if (linux_load(vmm.o.kernel, vmm.o.initrd, vmm.o.append, vmm.o.vcpus,
+		       vmm.mem, vmm.mem_size, &e, err, sizeof(err))) {
+		fprintf(stderr, "vmm: error: %s\n", err);
+		return 1;
+	}
+	vmm.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vmm.kvm < 0)
+		die("cannot open /dev/kvm");
+	check_caps();
+	vmm.vm = ioctl(vmm.kvm, KVM_CREATE_VM, 0);
+	if (vmm.vm < 0)
+		die("KVM_CREATE_VM");
+	vmm_vm_ioctl(KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+	vsm.args[0] = vmm.o.max_vtl;
+	vmm_vm_ioctl(KVM_ENABLE_CAP, &vsm, "KVM_ENABLE_CAP(KVM_CAP_HYPERV_VSM)");
+	set_slot(MEM_SLOT, 0, vmm.mem_size, 0);
+
+	vmm.run_size = ioctl(vmm.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vmm.run_size <= 0)
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	vmm.vcpus = calloc(vmm.o.vcpus, sizeof(*vmm.vcpus));
+	if (!vmm.vcpus)
+		die("out of memory");
+	for (i = 0; i < vmm.o.vcpus; i++) {
+		vmm.vcpus[i].id = i;
+		create_linux_vcpu(&vmm.vcpus[i], &e);
+	}
+	printf("vmm: %s (boot protocol %u.%02u, %" PRIu64 " bytes at 0x%" PRIx64 "), initrd %" PRIu64 " bytes, %d vCPU(s), %ld MiB, VSM up to VTL%d, boot CPU in VTL%d\n",
+	       vmm.o.kernel, e.version >> 8, e.version & 0xff, e.kernel_size,
+	       e.kernel_gpa, e.initrd_size, vmm.o.vcpus, vmm.o.mem_mib,
+	       vmm.o.max_vtl, vmm.o.start_vtl);
+	for (i = 0; i < vmm.o.vcpus; i++)
+		if (pthread_create(&vmm.vcpus[i].thread, NULL, run_linux_vcpu,
+				   &vmm.vcpus[i]))
+			die("pthread_create");
+	for (i = 0; i < vmm.o.vcpus; i++)
+		pthread_join(vmm.vcpus[i].thread, NULL);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_enable_cap vsm = { .cap = KVM_CAP_HYPERV_VSM };
@@ -668,6 +993,8 @@ int main(int argc, char **argv)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vmm.mem == MAP_FAILED)
 		die("cannot allocate %ld MiB of guest memory", vmm.o.mem_mib);
+	if (vmm.o.kernel)
+		return linux_main();
 	if (vmm_load_image(vmm.o.image, vmm.mem, vmm.mem_size, &entry, err,
 			   sizeof(err))) {
 		fprintf(stderr, "vmm: error: %s\n", err);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmm_options_test: the VMM's command line (vmm_parse_options()) and guest
- * image loader (vmm_load_image()), table-driven: every option, every bad
- * value with its message, and images good and broken in each way the
- * loader checks.
+ * vmm_options_test: the VMM's command line (vmm_parse_options()), guest
+ * image loader (vmm_load_image()) and Linux loader (linux_load(),
+ * linux_make_fdt()), table-driven: every option, every bad value with its
+ * message, and images and bzImages good and broken in each way the
+ * loaders check.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "linux_boot.h"
 #include "options.h"
 #include "vsm_boot.h"
 
@@ -191,10 +193,223 @@ static void test_image(void)
 	}
 }
 
+/* --- Linux: options, the bzImage loader, the device tree --------------- */
+
+static void test_linux_options(void)
+{
+	static const struct {
+		const char *name;
+		const char *argv[10];
+		const char *err;	/* NULL: accepted */
+	} t[] = {
+		{ "kernel", { "--kernel", "bz", "--initrd", "rd", "--append",
+		  "x=1", "--max-vtl", "2", "--vtl", "2" }, NULL },
+		{ "kernel, short", { "-k", "bz", "-i", "rd", "-a", "", "-l", "0" },
+		  NULL },
+		{ "vtl above max-vtl", { "--kernel", "bz", "--vtl", "2" },
+		  "--vtl 2 is above --max-vtl 1" },
+		{ "vtl 3", { "--kernel", "bz", "--vtl", "3" }, "[0, 2]" },
+		{ "kernel and image", { "--kernel", "bz", "img" },
+		  "unexpected argument 'img'" },
+		{ "kernel and bench", { "-c", "1", "-b", "kernel", "-k", "bz" },
+		  "not --kernel" },
+		{ "initrd without kernel", { "--initrd", "rd", "img" },
+		  "go with --kernel" },
+		{ "vtl without kernel", { "--vtl", "1", "img" }, "go with --kernel" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *argv[12] = { "vmm" }, err[256] = "";
+		struct vmm_opts o;
+		int argc = 1, r;
+
+		while (argc < 11 && t[i].argv[argc - 1])
+			argv[argc] = (char *)t[i].argv[argc - 1], argc++;
+		r = vmm_parse_options(argc, argv, &o, err, sizeof(err));
+		if (!t[i].err) {
+			check(r == 0, err, t[i].name);
+			check(r || (o.kernel && !strcmp(o.kernel, "bz") &&
+				    !o.image), "kernel, no image", t[i].name);
+		} else {
+			check(r == -1 && strstr(err, t[i].err), err, t[i].name);
+		}
+	}
+}
+
+#define BZ_PM		1024	/* setup_sects 1: the kernel at this offset */
+#define BZ_LEN		(BZ_PM + 4096)
+
+/* A bzImage header with @edit applied, and @len bytes, to a temp file. */
+static char *bzimage(void (*edit)(uint8_t *), size_t len)
+{
+	static char path[64];
+	uint8_t *b = calloc(1, BZ_LEN);
+	uint32_t v;
+	size_t i;
+	int fd;
+
+	if (!b)
+		abort();
+	b[0x1f1] = 1;				/* setup_sects */
+	b[0x200] = 0xeb;			/* jmp to the end of the header */
+	b[0x201] = 0x66;
+	memcpy(b + 0x202, "HdrS", 4);
+	b[0x206] = 0x0f;			/* protocol 2.15 */
+	b[0x207] = 0x02;
+	b[0x211] = 1;				/* LOADED_HIGH */
+	v = 0x7fffffff;
+	memcpy(b + 0x22c, &v, 4);		/* initrd_addr_max */
+	b[0x236] = 1;				/* XLF_KERNEL_64 */
+	v = 2047;
+	memcpy(b + 0x238, &v, 4);		/* cmdline_size */
+	b[0x25a] = 0x00;
+	b[0x25b] = 0x01;			/* pref_address 16 MiB */
+	v = 0x200000;
+	memcpy(b + 0x260, &v, 4);		/* init_size */
+	for (i = BZ_PM; i < BZ_LEN; i++)
+		b[i] = i;
+	if (edit)
+		edit(b);
+	strcpy(path, "/tmp/vmm_options_test.bzXXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, b, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	free(b);
+	return path;
+}
+
+static void no_magic(uint8_t *b) { b[0x202] = 'X'; }
+static void old_protocol(uint8_t *b) { b[0x206] = 0x0b; }
+static void no_64bit(uint8_t *b) { b[0x236] = 0; }
+static void huge_init(uint8_t *b) { b[0x263] = 0x40; }
+static void tiny_cmdline(uint8_t *b) { b[0x238] = 4; b[0x239] = 0; }
+static void bad_jump(uint8_t *b) { b[0x200] = 0x90; }
+
+static uint32_t be(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static void test_linux_load(void)
+{
+	static const struct {
+		const char *name;
+		void (*edit)(uint8_t *);
+		size_t len;
+		uint64_t mem;
+		const char *cmdline;
+		const char *err;	/* NULL: loads */
+	} t[] = {
+		{ "good", NULL, BZ_LEN, 64 << 20, "console=ttyS0", NULL },
+		{ "no HdrS", no_magic, BZ_LEN, 64 << 20, NULL, "not a bzImage" },
+		{ "short file", NULL, 100, 64 << 20, NULL, "not a bzImage" },
+		{ "protocol 2.11", old_protocol, BZ_LEN, 64 << 20, NULL,
+		  "boot protocol 2.11 without a 64-bit entry" },
+		{ "no 64-bit entry", no_64bit, BZ_LEN, 64 << 20, NULL,
+		  "without a 64-bit entry" },
+		{ "init_size too big", huge_init, BZ_LEN, 64 << 20, NULL,
+		  "more than half of guest memory" },
+		{ "command line too long", tiny_cmdline, BZ_LEN, 64 << 20,
+		  "console=ttyS0", "longer than the kernel's 4 bytes" },
+		{ "malformed header", bad_jump, BZ_LEN, 64 << 20, NULL,
+		  "malformed setup header" },
+		{ "memory too big", NULL, BZ_LEN, LINUX_MEM_MAX + 4096, NULL,
+		  "32 to 3072 MiB" },
+		{ "memory too small", NULL, BZ_LEN, 16 << 20, NULL,
+		  "32 to 3072 MiB" },
+	};
+	static const uint8_t rd[] = "initrd bytes";
+	char *rdpath = image(NULL, 0), err[256];
+	FILE *f = fopen(rdpath, "w");
+	size_t i;
+
+	if (!f || fwrite(rd, sizeof(rd), 1, f) != 1)
+		abort();
+	fclose(f);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t *mem = calloc(1, t[i].mem), *bp;
+		char *path = bzimage(t[i].edit, t[i].len);
+		struct linux_entry e;
+		uint32_t v;
+		int r;
+
+		err[0] = '\0';
+		r = linux_load(path, t[i].err ? NULL : rdpath, t[i].cmdline, 2,
+			       mem, t[i].mem, &e, err, sizeof(err));
+		unlink(path);
+		if (t[i].err) {
+			check(r == -1 && strstr(err, t[i].err), err, t[i].name);
+			free(mem);
+			continue;
+		}
+		check(r == 0, err, t[i].name);
+		bp = mem + LINUX_ZERO_PAGE_GPA;
+		check(e.rip == 0x1000200 && e.rsi == LINUX_ZERO_PAGE_GPA &&
+		      e.kernel_gpa == 0x1000000 && e.kernel_size == 4096,
+		      "entry, kernel at 16 MiB", t[i].name);
+		check(mem[0x1000000] == (uint8_t)BZ_PM &&
+		      mem[0x1000fff] == (uint8_t)(BZ_LEN - 1),
+		      "the protected-mode kernel loaded", t[i].name);
+		check(!memcmp(bp + 0x202, "HdrS", 4) && bp[0x210] == 0xff,
+		      "header copied, type_of_loader", t[i].name);
+		memcpy(&v, bp + 0x228, 4);
+		check(v == LINUX_CMDLINE_GPA &&
+		      !strcmp((char *)mem + v, "console=ttyS0"), "cmd_line_ptr",
+		      t[i].name);
+		memcpy(&v, bp + 0x218, 4);
+		check(v == ((t[i].mem - sizeof(rd)) & ~4095ull) &&
+		      !memcmp(mem + v, rd, sizeof(rd)), "initrd at the top",
+		      t[i].name);
+		memcpy(&v, bp + 0x21c, 4);
+		check(v == sizeof(rd), "ramdisk_size", t[i].name);
+		check(bp[0x1e8] == 3, "three e820 entries", t[i].name);
+		memcpy(&v, bp + 0x250, 4);
+		check(v == LINUX_DTB_GPA && mem[v + 8] == 2 &&
+		      be(mem + v + 16) == 0xd00dfeedu, "SETUP_DTB, an FDT",
+		      t[i].name);
+		check(mem[LINUX_GDT_GPA + LINUX_SEL_CODE + 5] == 0x9b &&
+		      mem[LINUX_GDT_GPA + LINUX_SEL_DATA + 5] == 0x93,
+		      "GDT: 0x10 code, 0x18 data", t[i].name);
+		free(mem);
+	}
+	{
+		uint8_t mem[64];
+
+		check(linux_load("/nonexistent/bz", NULL, NULL, 1, mem,
+				 64 << 20, &(struct linux_entry){ }, err,
+				 sizeof(err)) == -1 &&
+		      strstr(err, "No such file"), err, "missing bzImage");
+	}
+	unlink(rdpath);
+}
+
+static void test_fdt(void)
+{
+	uint8_t buf[4096];
+	int n = linux_make_fdt(buf, sizeof(buf), 3), i, found = 0;
+
+	check(n > 0 && be(buf) == 0xd00dfeedu && be(buf + 4) == (uint32_t)n,
+	      "magic, totalsize", "fdt");
+	check(be(buf + 20) == 17 && be(buf + 8) < be(buf + 12) &&
+	      be(buf + 12) + be(buf + 32) == (uint32_t)n, "version, blocks",
+	      "fdt");
+	for (i = 0; n > 0 && i + 6 <= n; i++)
+		found += !memcmp(buf + i, "cpu@2", 6);
+	check(found == 1, "three cpu nodes", "fdt");
+	check(linux_make_fdt(buf, 200, 8) == -1, "too small a buffer",
+	      "fdt");
+	check(linux_make_fdt(buf, sizeof(buf), 0) == -1, "no CPU", "fdt");
+}
+
 int main(void)
 {
 	test_options();
 	test_image();
+	test_linux_options();
+	test_linux_load();
+	test_fdt();
 	if (failures) {
 		printf("vmm_options_test: %d of %d checks failed\n", failures,
 		       cases);
