@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
-	selftests vmm series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
+	selftests vmm vtl2-guest series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
 	bisect-build rebase am-check
 
 all: kernel vmm
@@ -25,6 +25,7 @@ help:
 	@echo "make check-kvm ONLY=\"a b\"   just these selftests of tests/kvm/TESTS"
 	@echo "make check KCONFIG=debug   the same on a KASAN/lockdep kernel"
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
+	@echo "make vtl2-guest   build the VTL2 guest: upstream Linux in Hyper-V VTL mode, its initramfs"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
 	@echo "make rebase VERSION=V   move the series and kernel/base onto Debian version V"
@@ -53,8 +54,14 @@ bisect-build: kernel
 headers: kernel
 	@$(TOP)/kernel/tree.sh headers
 
-selftests: headers vmm
+selftests: headers vmm vtl2-guest
 	@$(RIG)/selftests.sh
+
+# The VTL2 guest of tests/kvm/vmm_vtl2_linux_test: upstream Linux of the
+# same tree in Hyper-V VTL mode, and its initramfs.
+vtl2-guest: tree
+	@$(TOP)/kernel/tree.sh guest
+	@$(RIG)/vtl2-initrd.sh
 
 # The VMM, static for the test VM, and its guest: a flat image at 1 MiB.
 GUEST_CFLAGS := -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
@@ -76,7 +83,8 @@ vmm: headers
 	@echo "==> vmm: building build/vmm/vmm and build/vmm/replay.bin"
 	@gcc -O2 -Wall -Wextra -Werror -static -pthread $(SELFTEST_INC) \
 		-I$(TOP)/vmm \
-		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c $(TOP)/vmm/options.c
+		-o $(BUILD)/vmm/vmm $(TOP)/vmm/vmm.c $(TOP)/vmm/options.c \
+		$(TOP)/vmm/linux_boot.c
 	@gcc $(GUEST_CFLAGS) $(SELFTEST_INC) -o $(BUILD)/vmm/replay.elf \
 		$(TOP)/vmm/guest/replay.c
 	@objcopy -O binary $(BUILD)/vmm/replay.elf $(BUILD)/vmm/replay.bin
@@ -151,7 +159,8 @@ rebase: deps
 	@$(TOP)/kernel/tree.sh rebase "$(VERSION)"
 
 clean:
-	rm -rf $(BUILD)/selftests-* $(BUILD)/initramfs-* $(BUILD)/vmm $(BUILD)/unit $(BUILD)/bench $(BUILD)/logs
+	rm -rf $(BUILD)/selftests-* $(BUILD)/initramfs-* $(BUILD)/vmm $(BUILD)/unit $(BUILD)/bench $(BUILD)/logs \
+		$(BUILD)/vtl2-guest
 
 distclean:
 	rm -rf $(BUILD)

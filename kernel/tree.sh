@@ -8,6 +8,7 @@
 #
 #   tree.sh prepare   extract if needed, apply the series
 #   tree.sh build     configure (KCONFIG=normal|debug) and build bzImage
+#   tree.sh guest     configure and build the VTL2 guest kernel (out-vtl2-guest)
 #   tree.sh headers   install the uAPI headers for the selftests
 #   tree.sh series    export the tree's commits to kernel/patches + kernel/series
 #   tree.sh am-check  git am kernel/patches onto a fresh extract of the pinned
@@ -131,19 +132,25 @@ cmd_prepare() {
 }
 
 cmd_config() {
-	local frags="$KDIR/configs/rig.config" h
+	local frags="$KDIR/configs/rig.config"
 	[ "$KCONFIG" = normal ] || frags="$frags $KDIR/configs/$KCONFIG.config"
-	for f in $frags; do [ -f "$f" ] || die "KCONFIG=$KCONFIG: no ${f#$TOP/}"; done
+	config_out "$KCONFIG" "$frags"
+}
+
+# config_out NAME FRAGS: tinyconfig + FRAGS in build/linux/out-NAME, once.
+config_out() {
+	local name=$1 frags=$2 out=$KTREE/out-$1 h
+	for f in $frags; do [ -f "$f" ] || die "KCONFIG=$name: no ${f#$TOP/}"; done
 	h=$(cat $frags | sha256sum | cut -c1-16)
-	if [ -f "$KOUT/.config" ] && [ "$(cat "$KOUT/.vsm-config" 2>/dev/null)" = "$h" ]; then
+	if [ -f "$out/.config" ] && [ "$(cat "$out/.vsm-config" 2>/dev/null)" = "$h" ]; then
 		return 0
 	fi
-	step "configure: tinyconfig + ${frags//$TOP\//} -> ${KOUT#$TOP/}/.config"
-	mkdir -p "$KOUT"
-	run_logged "$LOGS/config-$KCONFIG.log" sh -c "
-		make -C '$KTREE' O=out-$KCONFIG tinyconfig &&
-		'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$KOUT' '$KOUT/.config' $frags &&
-		make -C '$KTREE' O=out-$KCONFIG olddefconfig" || die "kernel configuration failed"
+	step "configure: tinyconfig + ${frags//$TOP\//} -> ${out#$TOP/}/.config"
+	mkdir -p "$out"
+	run_logged "$LOGS/config-$name.log" sh -c "
+		make -C '$KTREE' O=out-$name tinyconfig &&
+		'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$out' '$out/.config' $frags &&
+		make -C '$KTREE' O=out-$name olddefconfig" || die "kernel configuration failed"
 	# Every option the fragments set (the last one wins) must survive
 	# olddefconfig.
 	for f in $frags; do
@@ -154,11 +161,11 @@ cmd_config() {
 		line=${line% *}
 		case $line in
 		"# "*) opt=${line#\# }; opt=${opt%% *}
-			! grep -q "^$opt=" "$KOUT/.config" || die "$src: $opt should be off but is on (dependency?)" ;;
-		*) grep -qx "$line" "$KOUT/.config" || die "$src: $line did not stick (unmet dependency?)" ;;
+			! grep -q "^$opt=" "$out/.config" || die "$src: $opt should be off but is on (dependency?)" ;;
+		*) grep -qx "$line" "$out/.config" || die "$src: $line did not stick (unmet dependency?)" ;;
 		esac
 	done
-	echo "$h" >"$KOUT/.vsm-config"
+	echo "$h" >"$out/.vsm-config"
 }
 
 cmd_build() {
@@ -170,6 +177,19 @@ cmd_build() {
 		make -C "$KTREE" O=out-$KCONFIG CC="ccache gcc" -j"$JOBS" bzImage ||
 		die "kernel build failed (KCONFIG=$KCONFIG)"
 	echo "    built ${KOUT#$TOP/}/arch/x86/boot/bzImage in $(elapsed "$t0") s"
+}
+
+# The VTL2 guest: upstream Linux of the same tree in Hyper-V VTL mode,
+# built from kernel/configs/vtl2-guest.config into out-vtl2-guest.
+cmd_guest() {
+	local t0 out=$KTREE/out-vtl2-guest
+	config_out vtl2-guest "$KDIR/configs/vtl2-guest.config"
+	t0=$(date +%s.%N)
+	step "build: VTL2 guest bzImage (Linux $(kversion), -j$JOBS, ccache)"
+	run_logged "$LOGS/kernel-build-vtl2-guest.log" \
+		make -C "$KTREE" O=out-vtl2-guest CC="ccache gcc" -j"$JOBS" bzImage ||
+		die "VTL2 guest kernel build failed"
+	echo "    built ${out#$TOP/}/arch/x86/boot/bzImage in $(elapsed "$t0") s"
 }
 
 cmd_headers() {
@@ -327,6 +347,7 @@ case ${1:-} in
 prepare) cmd_prepare ;;
 config) cmd_config ;;
 build) cmd_build ;;
+guest) cmd_guest ;;
 headers) cmd_headers ;;
 series) cmd_series ;;
 am-check) cmd_am_check ;;

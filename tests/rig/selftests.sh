@@ -23,11 +23,13 @@ run_logged "$LOGS/selftests-$KCONFIG.log" \
 	make -C "$SELFTESTS" -j"$JOBS" OUTPUT="$OUTPUT" CC="ccache gcc" \
 		KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
 		$targets || die "selftest build failed"
-# The VMM's own test (vmm/ entries of the lists): the VMM, its replay guest
-# and the test script, next to the selftests.
+# The VMM's own tests (vmm/ entries of the lists): the VMM, its replay
+# guest, the VTL2 Linux guest and the test scripts, next to the selftests.
 mkdir -p "$OUTPUT/vmm"
 cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
-	"$OUTPUT/vmm/"
+	"$TOP/tests/kvm/vmm_vtl2_linux_test" "$OUTPUT/vmm/"
+cp "$KTREE/out-vtl2-guest/arch/x86/boot/bzImage" "$OUTPUT/vmm/vtl2-bzImage"
+cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done
