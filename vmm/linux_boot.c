@@ -388,10 +388,15 @@ int linux_load(const char *kernel, const char *initrd, const char *cmdline,
 		initrd_max = get32(hdr + BP_INITRD_ADDR_MAX);
 		top = mem_size < (uint64_t)initrd_max + 1 ? mem_size :
 		      (uint64_t)initrd_max + 1;
-		if (read_file(initrd, NULL, top - load - init_size, 0, &isize,
-			      err, errlen))
+		if (read_file(initrd, NULL, UINT64_MAX, 0, &isize, err, errlen))
 			return -1;
+		/* Above the memory the kernel decompresses into. */
 		e->initrd_gpa = (top - isize) & ~(PG - 1);
+		if (isize > top || e->initrd_gpa < load + init_size) {
+			snprintf(err, errlen, "%s: %" PRIu64 " bytes do not fit between the kernel and 0x%" PRIx64,
+				 initrd, isize, top);
+			return -1;
+		}
 		if (read_file(initrd, m + e->initrd_gpa, isize, 0, &isize,
 			      err, errlen))
 			return -1;

@@ -375,6 +375,22 @@ static void test_linux_load(void)
 		free(mem);
 	}
 	{
+		/* An initrd that would reach into the kernel's memory. */
+		uint8_t *mem = calloc(1, 64 << 20);
+		char *path = bzimage(NULL, BZ_LEN);
+
+		if (!mem || truncate(rdpath, (64 - 17) << 20) ||
+		    linux_load(path, rdpath, NULL, 1, mem, 64 << 20,
+			       &(struct linux_entry){ }, err,
+			       sizeof(err)) != -1 ||
+		    !strstr(err, "do not fit between the kernel and 0x4000000"))
+			check(0, err, "initrd too big");
+		else
+			check(1, "", "initrd too big");
+		unlink(path);
+		free(mem);
+	}
+	{
 		uint8_t mem[64];
 
 		check(linux_load("/nonexistent/bz", NULL, NULL, 1, mem,
