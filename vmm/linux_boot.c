@@ -30,6 +30,7 @@
 #define BP_SETUP_DATA		0x250
 #define BP_PREF_ADDRESS		0x258
 #define BP_INIT_SIZE		0x260
+#define BP_HDR_MAX		0x290	/* the end of struct setup_header */
 #define BP_E820_TABLE		0x2d0
 #define HDRS_MAGIC		0x53726448u
 #define XLF_KERNEL_64		0x1
@@ -343,13 +344,21 @@ int linux_load(const char *kernel, const char *initrd, const char *cmdline,
 			 kernel, e->version >> 8, e->version & 0xff);
 		return -1;
 	}
+	/* The header ends where its first instruction jumps to. */
+	hdr_end = BP_HEADER + hdr[BP_JUMP + 1];
+	if (hdr[BP_JUMP] != 0xeb || hdr_end > BP_HDR_MAX) {
+		snprintf(err, errlen, "%s: malformed setup header", kernel);
+		return -1;
+	}
 	setup = hdr[BP_SETUP_SECTS] ? hdr[BP_SETUP_SECTS] : 4;
 	setup = (setup + 1) * 512;
 	load = get64(hdr + BP_PREF_ADDRESS);
 	if (!load)
 		load = LINUX_KERNEL_GPA;
 	init_size = get32(hdr + BP_INIT_SIZE);
-	if (load < LINUX_KERNEL_GPA || load + init_size > mem_size / 2) {
+	/* pref_address is the file's: no sum of it may wrap. */
+	if (load < LINUX_KERNEL_GPA || load > mem_size / 2 ||
+	    init_size > mem_size / 2 - load) {
 		snprintf(err, errlen, "%s: wants 0x%" PRIx64 " bytes at 0x%" PRIx64 ", more than half of guest memory",
 			 kernel, init_size, load);
 		return -1;
@@ -361,11 +370,6 @@ int linux_load(const char *kernel, const char *initrd, const char *cmdline,
 
 	/* The zero page: the header as the file has it, then ours. */
 	memset(bp, 0, PG);
-	hdr_end = BP_HEADER + hdr[BP_JUMP + 1];
-	if (hdr[BP_JUMP] != 0xeb || hdr_end > sizeof(hdr)) {
-		snprintf(err, errlen, "%s: malformed setup header", kernel);
-		return -1;
-	}
 	memcpy(bp + BP_SETUP_SECTS, hdr + BP_SETUP_SECTS,
 	       hdr_end - BP_SETUP_SECTS);
 	bp[BP_TYPE_OF_LOADER] = 0xff;

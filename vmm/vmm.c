@@ -654,6 +654,7 @@ static int check_results(void)
 
 #define UART_BASE	0x3f8
 #define LINUX_PORT_VTL	0xf3	/* a CPU asks which VTL it runs in */
+#define HCALL_REP_COUNT	(0xfffull << 32)	/* the control's rep count */
 #define UART_LSR_IDLE	0x60	/* THR empty, transmitter empty */
 
 /* Enough of a 16550 for a polled console and the 8250 driver's probe. */
@@ -668,6 +669,9 @@ static void uart_putc(uint8_t c)
 {
 	if (c == '\r')
 		return;
+	/* The guest's bytes, not its terminal escapes. */
+	if ((c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f)
+		c = '?';
 	if (c == '\n' || uart.len == sizeof(uart.line) - 1) {
 		uart.line[uart.len] = '\0';
 		printf("%s\n", uart.line);
@@ -745,18 +749,26 @@ static void linux_io(struct vcpu *v)
 	uint32_t i, n = run->io.count * run->io.size;
 	uint16_t port = run->io.port;
 
-	if (port == VSM_PORT_DONE && run->io.direction == KVM_EXIT_IO_OUT) {
-		pthread_mutex_lock(&uart.lock);
-		if (uart.len)
-			uart_putc('\n');
-		printf("vmm: vCPU %d: the guest's exit status is %u\n", v->id,
-		       data[0]);
-		exit(data[0] ? 1 : 0);
-	}
-	if (port == LINUX_PORT_VTL && run->io.direction == KVM_EXIT_IO_OUT) {
+	if ((port == VSM_PORT_DONE || port == LINUX_PORT_VTL) &&
+	    run->io.direction == KVM_EXIT_IO_OUT) {
 		struct kvm_vsm_state st;
 
 		vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+		/*
+		 * The VTL the VMM booted, or a higher one, ends the VM; a
+		 * lower one is ignored.
+		 */
+		if (port == VSM_PORT_DONE && st.active_vtl >= vmm.o.start_vtl) {
+			pthread_mutex_lock(&uart.lock);
+			if (uart.len)
+				uart_putc('\n');
+			printf("vmm: vCPU %d: the guest's exit status is %u\n",
+			       v->id, data[0]);
+			fflush(stdout);
+			_exit(data[0] ? 1 : 0);
+		}
+		if (port == VSM_PORT_DONE)
+			return;
 		pthread_mutex_lock(&uart.lock);
 		printf("vmm: vCPU %d runs in VTL%u (VTLs 0x%x enabled)\n", v->id,
 		       st.active_vtl, st.enabled_vtls);
@@ -774,8 +786,11 @@ static void linux_io(struct vcpu *v)
 
 		if (run->io.size != 1)
 			reg += i % run->io.size;
-		if (reg >= 8)
+		if (reg >= 8) {
+			if (run->io.direction == KVM_EXIT_IO_IN)
+				data[i] = 0xff;
 			continue;
+		}
 		if (run->io.direction == KVM_EXIT_IO_OUT)
 			uart_out(reg, data[i]);
 		else
@@ -788,25 +803,34 @@ static void linux_io(struct vcpu *v)
  * The hypercalls KVM leaves to userspace, the extended ones (KVM offers
  * them, EnableExtendedHypercalls): HvExtCallQueryCapabilities answers that
  * none is available, anything else is an unknown code. The VMM writes the
- * answer only for the highest VTL enabled on the VP: a lower VTL's page
- * may be one a higher VTL protects from it, and the VMM does not look up
- * the layers (Documentation/vsm-guest-access.rst).
+ * answer only for a caller in --max-vtl, the highest VTL the VM can have:
+ * a lower VTL's page may be one a higher VTL, on any VP, protects from it,
+ * and the VMM does not look up the layers (vsm-guest-access.rst, HV12).
  */
 static void linux_ext_hcall(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	uint64_t control = run->hyperv.u.hcall.input;
 	uint64_t out = run->hyperv.u.hcall.params[1];
 	struct kvm_vsm_state st;
 
-	vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
-	if ((run->hyperv.u.hcall.input & 0xffff) == HV_EXT_CALL_QUERY_CAPABILITIES &&
-	    st.enabled_vtls >> st.active_vtl == 1 && !(out & 7) &&
-	    out <= vmm.mem_size - 8) {
-		memset(vmm.mem + out, 0, 8);
-		run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
+	if ((control & 0xffff) != HV_EXT_CALL_QUERY_CAPABILITIES) {
+		run->hyperv.u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
 		return;
 	}
-	run->hyperv.u.hcall.result = HV_STATUS_INVALID_HYPERCALL_CODE;
+	vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+	if (st.active_vtl != vmm.o.max_vtl) {
+		run->hyperv.u.hcall.result = HV_STATUS_ACCESS_DENIED;
+		return;
+	}
+	/* A memory call, no rep count, its output in guest memory. */
+	if ((control & (HV_HYPERCALL_FAST_BIT | HCALL_REP_COUNT)) ||
+	    (out & 7) || out > vmm.mem_size - 8) {
+		run->hyperv.u.hcall.result = HV_STATUS_INVALID_HYPERCALL_INPUT;
+		return;
+	}
+	memset(vmm.mem + out, 0, 8);
+	run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
 }
 
 static void *run_linux_vcpu(void *arg)

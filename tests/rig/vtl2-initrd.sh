@@ -10,6 +10,7 @@ OUT=$BUILD/vtl2-guest
 INIT=$TOP/tests/vtl2-guest/init
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] && "$BUSYBOX" --list >/dev/null 2>&1 || die "busybox-static missing (make deps)"
+file -L "$BUSYBOX" 2>/dev/null | grep -q dynamically && die "$BUSYBOX is not static (install busybox-static)"
 mkdir -p "$OUT"
 h=$(cat "$INIT" "$BUSYBOX" | sha256sum | cut -c1-16)
 if [ -f "$OUT/initrd.gz" ] && [ "$(cat "$OUT/initrd.hash" 2>/dev/null)" = "$h" ]; then

@@ -286,6 +286,9 @@ static void no_64bit(uint8_t *b) { b[0x236] = 0; }
 static void huge_init(uint8_t *b) { b[0x263] = 0x40; }
 static void tiny_cmdline(uint8_t *b) { b[0x238] = 4; b[0x239] = 0; }
 static void bad_jump(uint8_t *b) { b[0x200] = 0x90; }
+static void long_header(uint8_t *b) { b[0x201] = 0x90; }
+/* pref_address 2^64 - 4 KiB: its sum with init_size wraps. */
+static void wrapping_load(uint8_t *b) { memset(b + 0x258, 0xff, 8); b[0x259] = 0xf0; b[0x258] = 0; }
 
 static uint32_t be(const uint8_t *p)
 {
@@ -315,6 +318,10 @@ static void test_linux_load(void)
 		  "console=ttyS0", "longer than the kernel's 4 bytes" },
 		{ "malformed header", bad_jump, BZ_LEN, 64 << 20, NULL,
 		  "malformed setup header" },
+		{ "header past struct setup_header", long_header, BZ_LEN,
+		  64 << 20, NULL, "malformed setup header" },
+		{ "load address that wraps", wrapping_load, BZ_LEN, 64 << 20,
+		  NULL, "more than half of guest memory" },
 		{ "memory too big", NULL, BZ_LEN, LINUX_MEM_MAX + 4096, NULL,
 		  "32 to 3072 MiB" },
 		{ "memory too small", NULL, BZ_LEN, 16 << 20, NULL,
