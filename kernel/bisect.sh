@@ -48,7 +48,7 @@ for c in $($GIT rev-list --reverse vsm-base..HEAD); do
 	if [ $r = ok ]; then
 		make -s -C "$KTREE" O=$OUT headers_install >>"$log" 2>&1
 		for t in $($GIT diff vsm-base.."$c" -- tools/testing/selftests/kvm/Makefile |
-			   grep '^+' | grep -o 'x86_64/vsm_[a-z_]*' | sort -u); do
+			   grep '^+' | grep -o 'x86_64/vsm_[a-z0-9_]*' | sort -u); do
 			if make -s -C "$KTREE/tools/testing/selftests/kvm" OUTPUT="$ST" \
 				CC="ccache gcc" EXTRA_CFLAGS=-static \
 				KHDR_INCLUDES="-isystem $KTREE/$OUT/usr/include" \
