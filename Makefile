@@ -12,7 +12,7 @@ export KCONFIG BUILD
 
 RIG := $(TOP)/tests/rig
 
-.PHONY: all run check check-unit check-kvm deps deps-unit tree kernel headers \
+.PHONY: all run check check-unit check-kvm deps deps-unit deps-qemu qemu tree kernel headers \
 	selftests vmm vtl2-guest series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
 	bisect-build rebase am-check
 
@@ -25,6 +25,7 @@ help:
 	@echo "make check-kvm ONLY=\"a b\"   just these selftests of tests/kvm/TESTS"
 	@echo "make check KCONFIG=debug   the same on a KASAN/lockdep kernel"
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
+	@echo "make qemu         qemu-system-x86_64 from the pinned Debian source and vmm/qemu/series"
 	@echo "make vtl2-guest   build the VTL2 guest: upstream Linux in Hyper-V VTL mode, its initramfs"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
@@ -41,6 +42,14 @@ deps:
 
 deps-unit:
 	@$(RIG)/deps.sh unit
+
+deps-qemu:
+	@$(RIG)/deps.sh qemu
+
+# qemu-system-x86_64 from the pinned Debian source and vmm/qemu/series.
+qemu: deps-qemu
+	@$(TOP)/vmm/qemu/tree.sh prepare
+	@$(TOP)/vmm/qemu/tree.sh build
 
 tree: deps
 	@$(TOP)/kernel/tree.sh prepare

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the rig needs through apt, only where something is missing,
 # and the Debian sources we build from at exactly their pinned versions.
-# Usage: deps.sh [kernel] [unit] [bench]  (default: all)
+# Usage: deps.sh [kernel] [unit] [bench] [qemu]  (default: all)
 #        deps.sh news   one line for each pin that Debian offers newer
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -10,13 +10,14 @@ set -eu
 
 # The pin files of the Debian sources, by group (tests/rig/pin.sh).
 KERNEL_PIN=$TOP/kernel/base
+QEMU_PIN=$TOP/vmm/qemu/base
 
 if [ "${1:-}" = news ]; then
-	for f in $KERNEL_PIN; do pin_news "$f"; done
+	for f in $KERNEL_PIN $QEMU_PIN; do pin_news "$f"; done
 	exit 0
 fi
 
-want=${*:-kernel unit bench}
+want=${*:-kernel unit bench qemu}
 pkgs=""
 pins=""
 for w in $want; do
@@ -28,6 +29,11 @@ for w in $want; do
 		pkgs="$pkgs gcc make clang libclang-rt-14-dev liburcu-dev xz-utils git"
 		pins="$pins $KERNEL_PIN" ;;
 	bench) pkgs="$pkgs valgrind gnuplot-nox" ;;
+	qemu)
+		# QEMU's build (vmm/qemu/tree.sh): dpkg-source unpacks the
+		# pinned source; qemu-system-data and seabios give the firmware.
+		pkgs="$pkgs dpkg-dev meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev python3 ccache gcc make git qemu-system-data seabios"
+		pins="$pins $QEMU_PIN" ;;
 	*) die "deps.sh: unknown group '$w'" ;;
 	esac
 done

@@ -8,8 +8,11 @@
 #   deb   linux-source-6.12  6.12.118-1~deb12u1   6.12.118
 #
 # KIND says how the source arrives: "deb", a binary package that ships the
-# source (linux-source-*), installed at exactly VERSION. UPSTREAM is the
-# version the source itself carries (the kernel's `make kernelversion`).
+# source (linux-source-*), installed at exactly VERSION; "src", a Debian
+# source package (qemu, libvirt) that `apt-get source` fetches at exactly
+# VERSION into build/src/PACKAGE, from deb-src entries that pin_debsrc
+# writes when apt has none. UPSTREAM is the version the source itself
+# carries (the kernel's `make kernelversion`, QEMU's VERSION file).
 # Pinning another source is one more pin file and its name in deps.sh.
 
 # Debian version: [epoch:]upstream[-revision]; upstream starts with a digit.
@@ -30,8 +33,8 @@ pin_read() {
 	set -- $lines
 	[ $# = 4 ] || die "$rel: expected 'KIND PACKAGE VERSION UPSTREAM', got '$lines'"
 	case $1 in
-	deb) ;;
-	*) die "$rel: unknown KIND '$1' (known: deb)" ;;
+	deb | src) ;;
+	*) die "$rel: unknown KIND '$1' (known: deb, src)" ;;
 	esac
 	printf '%s' "$2" | grep -Eq '^[a-z0-9][a-z0-9.+-]+$' ||
 		die "$rel: '$2' is not a Debian package name"
@@ -54,9 +57,23 @@ pin_archive() {
 		sort -u
 }
 
-# pin_offered PACKAGE VERSION: whether apt can install exactly VERSION.
+# pin_src_archive PACKAGE: the versions of source package PACKAGE that
+# apt-get source can fetch, one a line.
+pin_src_archive() {
+	apt-cache showsrc "$1" 2>/dev/null |
+		awk -v p="$1" '/^Package:/ { ours = ($2 == p) } ours && /^Version:/ { print $2 }' |
+		sort -u
+}
+
+# pin_versions: what apt offers of the pin read last, by its KIND.
+pin_versions() {
+	if [ "$PIN_KIND" = src ]; then pin_src_archive "$PIN_PKG"; else pin_archive "$PIN_PKG"; fi
+}
+
+# pin_offered PACKAGE VERSION: whether apt offers exactly VERSION (of the
+# kind of the pin read last).
 pin_offered() {
-	pin_archive "$1" | grep -qxF "$2"
+	pin_versions | grep -qxF "$2"
 }
 
 # pin_need PACKAGE VERSION WHAT: die with one line unless apt can install
@@ -66,7 +83,7 @@ pin_need() {
 	pin_offered "$1" "$2" && return 0
 	pin_apt "$1 $2" update
 	pin_offered "$1" "$2" && return 0
-	offered=$(pin_archive "$1" | tr '\n' ' ')
+	offered=$(pin_versions | tr '\n' ' ')
 	die "$1 $2 $3 is not in the apt archive${offered:+, which offers ${offered% }}: pin one of those as Documentation/rig.rst, 'Moving a pinned base', says"
 }
 
@@ -75,6 +92,10 @@ pin_need() {
 pin_ensure() {
 	local have
 	pin_read "$1"
+	if [ "$PIN_KIND" = src ]; then
+		pin_src_ensure
+		return 0
+	fi
 	have=$(pin_installed "$PIN_PKG")
 	[ "$have" = "$PIN_VER" ] && return 0
 	pin_need "$PIN_PKG" "$PIN_VER" "(pinned in $PIN_FILE)"
@@ -84,6 +105,59 @@ pin_ensure() {
 	have=$(pin_installed "$PIN_PKG")
 	[ "$have" = "$PIN_VER" ] ||
 		die "$PIN_PKG is ${have:-not installed} after installing $PIN_VER (pinned in $PIN_FILE)"
+}
+
+# pin_src_dir, pin_src_dsc: where the source of the pin read last is
+# fetched, and its .dsc (whose name has no epoch).
+pin_src_dir() { echo "$BUILD/src/$PIN_PKG"; }
+pin_src_dsc() { echo "$(pin_src_dir)/${PIN_PKG}_${PIN_VER#*:}.dsc"; }
+
+# pin_src_ensure: fetch the pinned source package (pin read last) unless
+# its .dsc is already there; `apt-get source` checks the files against
+# the archive's signed checksums.
+pin_src_ensure() {
+	local dir dsc
+	dir=$(pin_src_dir)
+	dsc=$(pin_src_dsc)
+	[ -f "$dsc" ] && return 0
+	pin_debsrc "$PIN_FILE"
+	pin_need "$PIN_PKG" "$PIN_VER" "(pinned in $PIN_FILE)"
+	step "apt: fetching the source of $PIN_PKG $PIN_VER, as $PIN_FILE pins"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && pin_apt "$PIN_FILE" source --download-only "$PIN_PKG=$PIN_VER")
+	[ -f "$dsc" ] ||
+		die "$PIN_FILE: 'apt-get source $PIN_PKG=$PIN_VER' left no ${dsc#"$TOP"/}"
+}
+
+# pin_debsrc WHO: make sure apt has deb-src entries, so that `apt-get
+# source` works: where it has none, mirror each deb entry of the system's
+# sources as deb-src, in a file of the rig's own, and update apt's lists.
+APT_SOURCES_D=${APT_SOURCES_D:-/etc/apt/sources.list.d}
+APT_SOURCES_LIST=${APT_SOURCES_LIST:-/etc/apt/sources.list}
+pin_debsrc() {
+	local who=$1 f=$APT_SOURCES_D/vsm-rig-deb-src
+	apt-get indextargets --format '$(IDENTIFIER)' 2>/dev/null | grep -qx Sources &&
+		return 0
+	[ "$(id -u)" = 0 ] || die "$who: apt has no deb-src entries for 'apt-get source'; run as root, or add them yourself"
+	step "apt: adding deb-src entries for apt-get source (${f#/}.*)"
+	# deb822 stanzas whose Types name deb, as deb-src; one-line entries too.
+	cat "$APT_SOURCES_D"/*.sources 2>/dev/null |
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /(^|\n)Types:[^\n]*[[:space:]]deb([[:space:]]|$|\n)/ {
+			sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, ""); print }' \
+		>"$f.sources.new"
+	cat "$APT_SOURCES_LIST" "$APT_SOURCES_D"/*.list 2>/dev/null |
+		sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' >"$f.list.new"
+	[ -s "$f.sources.new" ] || [ -s "$f.list.new" ] ||
+		{ rm -f "$f.sources.new" "$f.list.new"; die "$who: apt has no deb entries to mirror as deb-src"; }
+	for x in sources list; do
+		if [ -s "$f.$x.new" ]; then
+			{ echo "# Written by the VSM rig (tests/rig/pin.sh) for apt-get source."; cat "$f.$x.new"; } >"$f.$x"
+		fi
+		rm -f "$f.$x.new"
+	done
+	pin_apt "$who" update
 }
 
 # pin_apt WHO ARGS...: apt-get ARGS, logged, one line on failure.
@@ -101,7 +175,7 @@ pin_apt() {
 pin_news() {
 	local newest
 	pin_read "$1"
-	newest=$(pin_archive "$PIN_PKG" | while read -r v; do
+	newest=$(pin_versions | while read -r v; do
 		dpkg --compare-versions "$v" gt "$PIN_VER" && echo "$v"
 	done | sort -V | tail -n 1)
 	[ -z "$newest" ] ||

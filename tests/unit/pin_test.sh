@@ -18,15 +18,31 @@ echo "installed $(cat "$S/installed")"
 STUB
 cat >"$T/bin/apt-cache" <<'STUB'
 #!/bin/bash
-[ "$1" = madison ] || exit 1
-[ -f "$S/archive" ] || exit 0
-while read -r v; do echo " $2 | $v | http://archive.invalid bookworm/main amd64 Packages"; done <"$S/archive"
+case $1 in
+madison)
+	[ -f "$S/archive" ] || exit 0
+	while read -r v; do echo " $2 | $v | http://archive.invalid bookworm/main amd64 Packages"; done <"$S/archive" ;;
+showsrc)
+	# Source stanzas only where deb-src entries exist.
+	[ -f "$S/debsrc" ] && [ -f "$S/srcarchive" ] || exit 0
+	while read -r v; do printf 'Package: %s\nVersion: %s\n\nPackage: other\nVersion: 9.9\n\n' "$2" "$v"; done <"$S/srcarchive" ;;
+*) exit 1 ;;
+esac
 STUB
 cat >"$T/bin/apt-get" <<'STUB'
 #!/bin/bash
 echo "apt-get $*" >>"$S/calls"
 case $1 in
-update) [ ! -f "$S/archive-later" ] || cat "$S/archive-later" >>"$S/archive" ;;
+update)
+	[ ! -f "$S/archive-later" ] || cat "$S/archive-later" >>"$S/archive"
+	# deb-src entries written by the rig take effect at the update.
+	! ls "$APT_SOURCES_D"/vsm-rig-deb-src.* >/dev/null 2>&1 || touch "$S/debsrc" ;;
+indextargets) [ ! -f "$S/debsrc" ] || echo Sources ;;
+source)
+	spec=${*: -1}
+	v=${spec#*=}
+	grep -qxF "$v" "$S/srcarchive" 2>/dev/null || exit 100
+	: >"${spec%%=*}_${v#*:}.dsc" ;;
 install)
 	spec=${*: -1}
 	grep -qxF "${spec#*=}" "$S/archive" 2>/dev/null || exit 100
@@ -35,7 +51,8 @@ esac
 STUB
 printf '#!/bin/sh\necho 0\n' >"$T/bin/id"
 chmod +x "$T/bin/"*
-export S PATH=$T/bin:$PATH BUILD=$T/build
+mkdir -p "$T/apt.d"
+export S PATH=$T/bin:$PATH BUILD=$T/build APT_SOURCES_D=$T/apt.d APT_SOURCES_LIST=$T/sources.list
 
 pinfile() {
 	printf '# SPDX-License-Identifier: GPL-2.0\n# KIND PACKAGE VERSION UPSTREAM\n%s\n' "$1" >"$T/base"
@@ -163,6 +180,41 @@ tree "$V" 6.12.117
 treecheck
 ok "tree stamped with the pin but carrying another Linux: one line" \
 	'[ $rc != 0 ] && [ $lines = 1 ] && [[ $out == *"carries 6.12.117"*"6.12.118"* ]]'
+
+# KIND src: a Debian source package, fetched with apt-get source into
+# build/src/PACKAGE; deb-src entries mirrored from the deb ones when apt
+# has none.
+Q=1:7.2+dfsg-7+deb12u18 QOLD=1:7.2+dfsg-7+deb12u17
+srcstate() {
+	rm -rf "$S"/* "$T/build/src" "$T/apt.d"/vsm-rig-*
+	for v in "$@"; do echo "$v"; done >"$S/srcarchive"
+}
+printf 'Types: deb\nURIs: http://deb.invalid/debian\nSuites: bookworm\nComponents: main\n\nTypes: deb\nURIs: http://deb.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n' >"$T/apt.d/debian.sources"
+printf 'deb http://extra.invalid/debian bookworm main\n# deb http://off.invalid/ bookworm main\n' >"$T/sources.list"
+pinfile "src qemu $Q 7.2.0"
+
+srcstate "$QOLD" "$Q"
+run pin_ensure "$T/base"
+ok "src: no deb-src entries: mirrored from deb, one update, source fetched" \
+	'[ $rc = 0 ] && [ -f "$T/build/src/qemu/qemu_7.2+dfsg-7+deb12u18.dsc" ] && [ "$(grep -c "^Types: deb-src$" "$T/apt.d/vsm-rig-deb-src.sources")" = 2 ] && grep -qx "deb-src http://extra.invalid/debian bookworm main" "$T/apt.d/vsm-rig-deb-src.list" && ! grep -q off.invalid "$T/apt.d/vsm-rig-deb-src.list" && calls | grep -q "source --download-only qemu=$Q"'
+run pin_ensure "$T/base"
+ok "src: already fetched: nothing to do" '[ $rc = 0 ] && [ "$(calls | grep -c source)" = 1 ]'
+
+srcstate "$QOLD" "$Q"
+touch "$S/debsrc"
+run pin_ensure "$T/base"
+ok "src: deb-src entries exist: none written" '[ $rc = 0 ] && ! ls "$T/apt.d"/vsm-rig-* >/dev/null 2>&1 && [ -f "$T/build/src/qemu/qemu_7.2+dfsg-7+deb12u18.dsc" ]'
+
+srcstate "$QOLD"
+touch "$S/debsrc"
+run pin_ensure "$T/base"
+ok "src: version not in the archive: one line naming it and what is offered, nothing fetched" \
+	'[ $rc != 0 ] && [ $lines = 1 ] && [[ $out == *"$Q"*"not in the apt archive"*"$QOLD"* ]] && ! calls | grep -q source && [ ! -d "$T/build/src/qemu" ]'
+
+srcstate "$Q" "1:7.2+dfsg-7+deb12u19"
+touch "$S/debsrc"
+run pin_news "$T/base"
+ok "src: a newer source offered: one note" '[ $rc = 0 ] && [ $lines = 1 ] && [[ $out == "note: "*"deb12u19"* ]]'
 
 echo "pin: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
