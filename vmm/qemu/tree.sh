@@ -117,9 +117,11 @@ build() {
 	local t0 want
 	[ -d "$QTREE/.git" ] || die "no QEMU tree at ${QTREE#"$TOP"/}: run 'vmm/qemu/tree.sh prepare' (make qemu)"
 	# ccache through Debian's masquerade directory: QEMU's configure takes
-	# one compiler word.
+	# one compiler word. Keys do not depend on the folder (BASEDIR for
+	# paths, NOHASHDIR for the debug info's working directory), so a
+	# fresh clone hits the cache of another.
 	[ -d /usr/lib/ccache ] || die "ccache missing (make deps-qemu)"
-	export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$QTREE
+	export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$QTREE CCACHE_NOHASHDIR=1
 	want=$(printf '%s\n' "${CONFIGURE_OPTS[@]}" | sha256sum | cut -c1-16)
 	if [ "$(cat "$QOUT/vsm-configured" 2>/dev/null)" != "$want" ]; then
 		step "configure: QEMU $(qemu_version "$QTREE") for x86_64-softmmu (KVM and TCG)"
