@@ -65,5 +65,23 @@ for c in $($GIT rev-list --reverse vsm-base..HEAD); do
 		"$(($(date +%s) - t0))" "$($GIT log -1 --format=%s "$c")" \
 		"${tests:+  [$tests ]}"
 done
-echo "$((n - fails)) patches built, $fails failed (logs: build/logs/bisect-N.log)"
+
+# The last patch once more with VSM off: KVM with Hyper-V but without
+# CONFIG_KVM_HYPERV_VSM (every 32-bit build) must build too. Only KVM's
+# folder, in out-bisect-novsm.
+NOVSM=out-bisect-novsm
+mkdir -p "$KTREE/$NOVSM"
+cp "$KTREE/$OUT/.config" "$KTREE/$NOVSM/.config"
+"$KTREE/scripts/config" --file "$KTREE/$NOVSM/.config" -d KVM_HYPERV_VSM
+log=$LOGS/bisect-novsm.log
+t0=$(date +%s)
+r=ok
+make -s -C "$KTREE" O=$NOVSM olddefconfig >"$log" 2>&1 || r=FAIL
+grep -q '^CONFIG_KVM_HYPERV=y' "$KTREE/$NOVSM/.config" || r=FAIL
+[ $r = FAIL ] || make -s -C "$KTREE" O=$NOVSM CC="ccache gcc" -j"$(nproc)" \
+	arch/x86/kvm/ >>"$log" 2>&1 || r=FAIL
+[ $r = ok ] || fails=$((fails + 1))
+printf '%-4s %2d  VSM off %4ss  arch/x86/kvm/ of the last patch, CONFIG_KVM_HYPERV_VSM=n\n' \
+	"$r" "$n" "$(($(date +%s) - t0))"
+echo "$((n - fails)) patches built, $fails failed (logs: build/logs/bisect-N.log, bisect-novsm.log)"
 [ $fails = 0 ]
