@@ -249,13 +249,10 @@ static void set_cpuid(struct vcpu *v)
 	free(all);
 }
 
-static void create_vcpu(struct vcpu *v, uint64_t entry)
+/* Create vCPU v->id, map its kvm_run, give it our CPUID and SynIC. */
+static void open_vcpu(struct vcpu *v)
 {
 	struct kvm_enable_cap synic = { .cap = KVM_CAP_HYPERV_SYNIC2 };
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	const struct hv_init_vp_context *c = &vmm.boot->ctx;
-	struct kvm_regs regs = { };
-	struct kvm_sregs sregs;
 
 	v->fd = ioctl(vmm.vm, KVM_CREATE_VCPU, v->id);
 	if (v->fd < 0)
@@ -266,6 +263,16 @@ static void create_vcpu(struct vcpu *v, uint64_t entry)
 		die("mmap of vCPU %d", v->id);
 	set_cpuid(v);
 	vmm_vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
+}
+
+static void create_vcpu(struct vcpu *v, uint64_t entry)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	const struct hv_init_vp_context *c = &vmm.boot->ctx;
+	struct kvm_regs regs = { };
+	struct kvm_sregs sregs;
+
+	open_vcpu(v);
 
 	vmm_vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
 	hv_seg_to_kvm(&sregs.cs, &c->cs);
@@ -898,7 +905,6 @@ static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
  */
 static void create_linux_vcpu(struct vcpu *v, const struct linux_entry *e)
 {
-	struct kvm_enable_cap synic = { .cap = KVM_CAP_HYPERV_SYNIC2 };
 	struct kvm_vsm_state st = {
 		.active_vtl = v->id ? 0 : vmm.o.start_vtl,
 		.enabled_vtls = (1u << (vmm.o.start_vtl + 1)) - 1,
@@ -906,15 +912,7 @@ static void create_linux_vcpu(struct vcpu *v, const struct linux_entry *e)
 	struct kvm_regs regs = { };
 	struct kvm_sregs sregs;
 
-	v->fd = ioctl(vmm.vm, KVM_CREATE_VCPU, v->id);
-	if (v->fd < 0)
-		die("KVM_CREATE_VCPU %d", v->id);
-	v->run = mmap(NULL, vmm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd, 0);
-	if (v->run == MAP_FAILED)
-		die("mmap of vCPU %d", v->id);
-	set_cpuid(v);
-	vmm_vcpu_ioctl(v, KVM_ENABLE_CAP, &synic, "KVM_CAP_HYPERV_SYNIC2");
+	open_vcpu(v);
 	if (vmm.o.start_vtl)
 		vmm_vcpu_ioctl(v, KVM_SET_VSM_STATE, &st, "KVM_SET_VSM_STATE");
 	if (v->id)
