@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ static struct {
 	int nr_slots;
 	uint32_t next_id;
 	uint64_t slot_ops;
+	/* SIGTERM: each vCPU prints its state (hang_dump()) */
+	volatile sig_atomic_t dumping;
 } vmm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void die(const char *fmt, ...)
@@ -840,6 +843,105 @@ static void linux_ext_hcall(struct vcpu *v)
 	run->hyperv.u.hcall.result = HV_STATUS_SUCCESS;
 }
 
+/*
+ * A guest that hangs: where each vCPU is, for the log. The VTL it runs
+ * in, its registers and its local APIC's pending and in-service vectors.
+ */
+static void hang_dump(struct vcpu *v)
+{
+	struct kvm_vsm_state st = { };
+	struct kvm_mp_state mp = { };
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	char irr[64] = "", isr[64] = "";
+	int i, n = 0, m = 0;
+
+	if (vmm.o.max_vtl)
+		vmm_vcpu_ioctl(v, KVM_GET_VSM_STATE, &st, "KVM_GET_VSM_STATE");
+	vmm_vcpu_ioctl(v, KVM_GET_REGS, &regs, "KVM_GET_REGS");
+	vmm_vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+	vmm_vcpu_ioctl(v, KVM_GET_MP_STATE, &mp, "KVM_GET_MP_STATE");
+	vmm_vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, &ev, "KVM_GET_VCPU_EVENTS");
+	vmm_vcpu_ioctl(v, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
+	/* IRR at 0x200, ISR at 0x100: eight 32-bit words 16 bytes apart */
+	for (i = 0; i < 256; i++) {
+		uint32_t w;
+
+		memcpy(&w, lapic.regs + 0x200 + (i / 32) * 16, 4);
+		if (w & (1u << (i % 32)) && n < 56)
+			n += snprintf(irr + n, sizeof(irr) - n, " %02x", i);
+		memcpy(&w, lapic.regs + 0x100 + (i / 32) * 16, 4);
+		if (w & (1u << (i % 32)) && m < 56)
+			m += snprintf(isr + m, sizeof(isr) - m, " %02x", i);
+	}
+	pthread_mutex_lock(&uart.lock);
+	printf("vmm: vCPU %d hangs in VTL%u: mp_state %u rip 0x%llx rflags 0x%llx rdi 0x%llx cr3 0x%llx, interrupt shadow %u, NMI pending %u, APIC IRR:%s ISR:%s\n",
+	       v->id, st.active_vtl, mp.mp_state, regs.rip, regs.rflags,
+	       regs.rdi,
+	       sregs.cr3, ev.interrupt.shadow, ev.nmi.pending,
+	       n ? irr : " -", m ? isr : " -");
+	/* Return addresses on its stack, for System.map. */
+	fputs("vmm: its stack:", stdout);
+	for (i = 0, n = 0; i < 512 && n < 24; i++) {
+		struct kvm_translation tr = { .linear_address = regs.rsp + i * 8 };
+		uint64_t val;
+
+		if (ioctl(v->fd, KVM_TRANSLATE, &tr) || !tr.valid ||
+		    tr.physical_address > vmm.mem_size - 8)
+			break;
+		memcpy(&val, vmm.mem + tr.physical_address, 8);
+		if (val >> 31 == 0x1ffffffffull) {
+			printf(" %" PRIx64, val);
+			n++;
+		}
+	}
+	putchar('\n');
+	fflush(stdout);
+	pthread_mutex_unlock(&uart.lock);
+}
+
+static void sig_nop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The test's timeout ends the VMM with SIGTERM: the vCPUs leave KVM_RUN
+ * (SIGUSR1), print where they are, and the VMM exits as SIGTERM would.
+ */
+static void *hang_watch(void *arg)
+{
+	sigset_t set;
+	int sig, i;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	vmm.dumping = 1;
+	for (i = 0; i < vmm.o.vcpus; i++)
+		pthread_kill(vmm.vcpus[i].thread, SIGUSR1);
+	sleep(2);
+	exit(128 + SIGTERM);
+}
+
+static void hang_watch_start(void)
+{
+	struct sigaction sa = { .sa_handler = sig_nop };
+	pthread_t t;
+	sigset_t set;
+
+	/* no SA_RESTART: KVM_RUN returns EINTR */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&t, NULL, hang_watch, NULL))
+		die("pthread_create");
+}
+
 static void *run_linux_vcpu(void *arg)
 {
 	struct vcpu *v = arg;
@@ -847,6 +949,10 @@ static void *run_linux_vcpu(void *arg)
 
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && vmm.dumping) {
+				hang_dump(v);
+				pause();
+			}
 			/* An AP comes out of its wait for a start this way. */
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -983,6 +1089,7 @@ static int linux_main(void)
 	       vmm.o.kernel, e.version >> 8, e.version & 0xff, e.kernel_size,
 	       e.kernel_gpa, e.initrd_size, vmm.o.vcpus, vmm.o.mem_mib,
 	       vmm.o.max_vtl, vmm.o.start_vtl);
+	hang_watch_start();
 	for (i = 0; i < vmm.o.vcpus; i++)
 		if (pthread_create(&vmm.vcpus[i].thread, NULL, run_linux_vcpu,
 				   &vmm.vcpus[i]))
