@@ -112,7 +112,7 @@ bench-store: deps-unit
 	@$(TOP)/kernel/tree.sh prepare
 	@$(MAKE) -s -C tests/bench store KSRC=$(KTREE)
 
-check-kvm: selftests
+check-kvm: selftests qemu
 	@ONLY="$(ONLY)" $(RIG)/vm.sh check
 
 # The unit tier runs first: it takes seconds and needs no kernel build.
@@ -126,10 +126,10 @@ check: deps
 am-check: tree
 	@$(TOP)/kernel/tree.sh am-check
 
-bench-mmu: selftests
+bench-mmu: selftests qemu
 	@ONLY=vsm_mmu_bench $(RIG)/vm.sh bench
 
-bench-hcall: selftests
+bench-hcall: selftests qemu
 	@ONLY=vsm_hcall_bench $(RIG)/vm.sh bench
 
 RUN_ARGS ?= --vcpus 2
@@ -147,10 +147,10 @@ BENCH_JOB := vmm --vcpus 1 --json --bench kernel --pages $(BENCH_PAGES) \
 	vmm --vcpus 1 --json --bench memslot --pages $(BENCH_MEMSLOT_PAGES) \
 		--trips 0 /rig/bin/replay.bin
 
-run: kernel vmm
+run: kernel vmm qemu
 	@RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
 
-bench: kernel vmm
+bench: kernel vmm qemu
 	@$(RIG)/deps.sh bench
 	@VMM_BUDGET=1500 VMM_JOB="$(BENCH_JOB)" $(RIG)/vm.sh run
 	@$(RIG)/bench-report.sh $(BUILD)/logs/vm-run-$(KCONFIG).log $(BUILD)/bench
