@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit deps-qemu qemu tree kernel headers \
-	selftests vmm vtl2-guest series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
+	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
 	bisect-build rebase am-check
 
 all: kernel vmm
@@ -63,7 +63,7 @@ bisect-build: kernel
 headers: kernel
 	@$(TOP)/kernel/tree.sh headers
 
-selftests: headers vmm vtl2-guest
+selftests: headers vmm vtl2-guest qemu qemu-guest
 	@$(RIG)/selftests.sh
 
 # The VTL2 guest of tests/kvm/vmm_vtl2_linux_test: upstream Linux of the
@@ -73,11 +73,11 @@ vtl2-guest: tree
 	@$(RIG)/vtl2-initrd.sh
 
 # The VMM, static for the test VM, and its guest: a flat image at 1 MiB.
-GUEST_CFLAGS := -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+FLAT_CFLAGS := -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -mno-red-zone -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables -nostdlib -static -no-pie \
-	-Wl,-T,$(TOP)/vmm/guest/guest.lds -Wl,--build-id=none \
-	-Wl,--no-warn-rwx-segments
+	-Wl,--build-id=none -Wl,--no-warn-rwx-segments
+GUEST_CFLAGS := $(FLAT_CFLAGS) -Wl,-T,$(TOP)/vmm/guest/guest.lds
 
 # The TLFS layouts and x86 accessors come from the KVM selftests' headers
 # (include/x86_64/hyperv.h, processor.h), header only; they are -Wall clean.
@@ -97,6 +97,16 @@ vmm: headers
 	@gcc $(GUEST_CFLAGS) $(SELFTEST_INC) -o $(BUILD)/vmm/replay.elf \
 		$(TOP)/vmm/guest/replay.c
 	@objcopy -O binary $(BUILD)/vmm/replay.elf $(BUILD)/vmm/replay.bin
+
+# The guest of tests/qemu/qemu_vsm_test: a multiboot image for QEMU's -kernel.
+qemu-guest: headers
+	@mkdir -p $(BUILD)/qemu-guest
+	@echo "==> qemu-guest: building build/qemu-guest/vsm_guest.bin"
+	@gcc $(FLAT_CFLAGS) -Wl,-T,$(TOP)/tests/qemu/guest.lds $(SELFTEST_INC) \
+		-I$(TOP)/vmm/guest -o $(BUILD)/qemu-guest/vsm_guest.elf \
+		$(TOP)/tests/qemu/multiboot.S $(TOP)/tests/qemu/vsm_guest.c
+	@objcopy -O binary $(BUILD)/qemu-guest/vsm_guest.elf \
+		$(BUILD)/qemu-guest/vsm_guest.bin
 
 check-unit: deps-unit
 	@$(TOP)/kernel/tree.sh prepare

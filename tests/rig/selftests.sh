@@ -16,7 +16,7 @@ test_names() {
 }
 
 t0=$(date +%s.%N)
-targets=$(test_names | grep -v '^vmm/' | sed "s|^|$OUTPUT/|")
+targets=$(test_names | grep -v '^vmm/\|^qemu/' | sed "s|^|$OUTPUT/|")
 step "selftests: building $(test_names | wc -l) KVM selftests (static)"
 mkdir -p "$OUTPUT"
 run_logged "$LOGS/selftests-$KCONFIG.log" \
@@ -30,6 +30,29 @@ cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
 	"$TOP/tests/kvm/vmm_vtl2_linux_test" "$OUTPUT/vmm/"
 cp "$KTREE/out-vtl2-guest/arch/x86/boot/bzImage" "$OUTPUT/vmm/vtl2-bzImage"
 cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
+# QEMU's tests (qemu/ entries): the test, its guest, and our QEMU with
+# what it needs at run time, under qemu/root, which vm.sh copies into the
+# initramfs's root: the binary (stripped), the libraries ldd names, at
+# their paths, and the firmware of the pc machine and of -kernel.
+mkdir -p "$OUTPUT/qemu"
+cp "$TOP/tests/qemu/qemu_vsm_test" "$BUILD/qemu-guest/vsm_guest.bin" "$OUTPUT/qemu/"
+QBIN=$BUILD/qemu/out/qemu-system-x86_64
+[ -x "$QBIN" ] || die "no ${QBIN#"$TOP"/} (make qemu)"
+QROOT=$OUTPUT/qemu/root
+if [ ! -f "$QROOT/usr/bin/qemu-system-x86_64" ] || [ "$QBIN" -nt "$QROOT/usr/bin/qemu-system-x86_64" ]; then
+	rm -rf "$QROOT"
+	mkdir -p "$QROOT/usr/bin" "$QROOT/usr/share/qemu" "$QROOT/usr/share/seabios"
+	strip -o "$QROOT/usr/bin/qemu-system-x86_64" "$QBIN"
+	for lib in $(ldd "$QBIN" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$QROOT$(dirname "$lib")"
+		cp -L "$lib" "$QROOT$lib"
+	done
+	for fw in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
+		/usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/multiboot_dma.bin; do
+		[ -f "$fw" ] || die "$fw missing: QEMU's firmware (make deps-qemu)"
+		cp -L "$fw" "$QROOT$fw"
+	done
+fi
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done

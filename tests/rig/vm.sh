@@ -67,6 +67,11 @@ check | bench)
 	done
 	# The VMM's test needs the VMM and its guest next to it.
 	[ -d "$IRD/rig/tests/vmm" ] && cp "$SELFTESTS/vmm/"* "$IRD/rig/tests/vmm/"
+	# QEMU's tests: the guest, and QEMU with its libraries and firmware.
+	if [ -d "$IRD/rig/tests/qemu" ]; then
+		cp "$SELFTESTS/qemu/vsm_guest.bin" "$IRD/rig/tests/qemu/"
+		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
+	fi
 	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
 	# What the report expects: each test, and whether it may skip.
 	list | while read -r path _; do

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A guest for QEMU with hv-vsm: a multiboot image (QEMU's -kernel) that
+ * runs on one VP and tells through COM1 what it found.
+ *
+ * VTL0 checks that the CPUID leaves offer VSM (AccessVsm,
+ * AccessVpRegisters, StartVirtualProcessor), enables VTL1 for the
+ * partition and its VP and calls it. VTL1 turns on VTL protections and
+ * makes one page read-only for VTL0, without a SynIC to take intercepts,
+ * and returns. VTL0 then writes the page: no VTL can take that access, so
+ * KVM exits with KVM_EXIT_MEMORY_FAULT and QEMU must stop the VM. If the
+ * write goes through, the guest says so and exits through isa-debug-exit.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "processor.h"
+#include "hyperv.h"
+
+#include "vtl_switch.h"
+
+#define PG		4096
+#define REPS(n)		((u64)(n) << HV_HYPERCALL_REP_COMP_OFFSET)
+#define MAP_R		KVM_VTL_PROT_READ
+#define MAP_RWX		(KVM_VTL_PROT_READ | KVM_VTL_PROT_WRITE | \
+			 KVM_VTL_PROT_KEXEC | KVM_VTL_PROT_UEXEC)
+#define COM1		0x3f8
+#define DEBUG_EXIT	0xf4	/* isa-debug-exit: QEMU exits with 2 * v + 1 */
+#define SEL_CODE	0x08
+#define SEL_DATA	0x10
+#define SEL_TSS		0x18
+
+void guest_main(void);
+void *memset(void *s, int c, size_t n);
+void vtl1_entry(void);
+void vtl1_main(void);
+
+/* Set up by the entry code in multiboot.S. */
+extern u64 mb_gdt[];
+extern u8 mb_tss[];
+
+static u8 hcall_page[PG] __attribute__((aligned(PG)));
+static u8 in_page[PG] __attribute__((aligned(PG)));
+static u8 out_page[PG] __attribute__((aligned(PG)));
+static u8 vtl1_stack[4 * PG] __attribute__((aligned(PG)));
+static volatile u8 target[PG] __attribute__((aligned(PG)));
+static volatile u64 simp_page[PG / 8] __attribute__((aligned(PG)));
+static u64 code_offsets;
+
+void *memset(void *s, int c, size_t n)
+{
+	u8 *p = s;
+
+	while (n--)
+		*p++ = c;
+	return s;
+}
+
+asm(".pushsection .text\n"
+    ".global vtl1_entry\n"
+    "vtl1_entry:\n"
+    "	call vtl1_main\n"
+    "	ud2\n"
+    ".popsection\n");
+
+static inline u8 inb(u16 port)
+{
+	u8 v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outb(u16 port, u8 v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static void putc_com1(char c)
+{
+	while (!(inb(COM1 + 5) & 0x20))
+		;
+	outb(COM1, c);
+}
+
+static void say(const char *s)
+{
+	for (; *s; s++)
+		putc_com1(*s);
+}
+
+static void say_hex(u64 v)
+{
+	int i;
+
+	say("0x");
+	for (i = 60; i >= 0; i -= 4)
+		putc_com1("0123456789abcdef"[(v >> i) & 0xf]);
+}
+
+static void __attribute__((noreturn)) finish(int code)
+{
+	outb(DEBUG_EXIT, code);
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+static void __attribute__((noreturn)) fail(const char *what, u64 status)
+{
+	say("vsm-guest: FAIL: ");
+	say(what);
+	say(": ");
+	say_hex(status);
+	say("\n");
+	finish(2);
+}
+
+static u64 hcall(u64 control, u64 in, u64 out)
+{
+	register u64 r8 asm("r8") = out;
+	u64 status;
+
+	asm volatile("call *%[page]"
+		     : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
+		     : [page] "r"((u64)hcall_page)
+		     : "memory", "cc", "r9", "r10", "r11");
+	return status;
+}
+
+static u64 *input(void)
+{
+	return (u64 *)in_page;
+}
+
+static void hyperv_init(void)
+{
+	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
+	wrmsr(HV_X64_MSR_HYPERCALL, (u64)hcall_page | 1);
+}
+
+/* VTL1: protections on, the target page read-only for VTL0, return. */
+void vtl1_main(void)
+{
+	u64 *in = input(), r, rcx;
+
+	hyperv_init();	/* VTL1's own hypercall page MSR (TLFS) */
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = HV_VP_INDEX_SELF;
+	in[2] = HV_REGISTER_VSM_PARTITION_CONFIG;
+	in[3] = 0;
+	in[4] = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
+		HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX);
+	in[5] = 0;
+	r = hcall(HVCALL_SET_VP_REGISTERS | REPS(1), (u64)in, 0);
+	if (r != REPS(1))
+		fail("VTL1: VsmPartitionConfig", r);
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = MAP_R;
+	in[2] = (u64)target / PG;
+	r = hcall(HVCALL_MODIFY_VTL_PROTECTION_MASK | REPS(1), (u64)in, 0);
+	if (r != REPS(1))
+		fail("VTL1: HvModifyVtlProtectionMask", r);
+	say("vsm-guest: VTL1 made the page read-only for VTL0\n");
+	/*
+	 * VTL1's SynIC, its message page on a page VTL0 wrote: KVM's alone;
+	 * QEMU's overlay, which is VTL0's, must not move there.
+	 */
+	wrmsr(HV_X64_MSR_SCONTROL, 1);
+	wrmsr(HV_X64_MSR_SIMP, (u64)simp_page | 1);
+	vsm_switch((u64)hcall_page + (code_offsets >> 12 & 0xfff), 0, &rcx);
+	fail("VTL1 entered again", 0);
+}
+
+static u64 read_cr(int n)
+{
+	u64 v = 0;
+
+	if (n == 0)
+		asm volatile("mov %%cr0, %0" : "=r"(v));
+	else if (n == 3)
+		asm volatile("mov %%cr3, %0" : "=r"(v));
+	else
+		asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+void guest_main(void)
+{
+	/* AccessVsm, AccessVpRegisters, StartVirtualProcessor */
+	const u32 need = 1u << 16 | 1u << 17 | 1u << 21;
+	struct hv_init_vp_context *c;
+	u32 eax, ebx, ecx, edx;
+	u64 *in = input(), r, rcx;
+
+	say("vsm-guest: started\n");
+	cpuid(0x40000000, &eax, &ebx, &ecx, &edx);
+	if (eax < 0x40000005)
+		fail("no Hyper-V CPUID leaves, max", eax);
+	cpuid(0x40000003, &eax, &ebx, &ecx, &edx);
+	if ((ebx & need) != need)
+		fail("HV_CPUID_FEATURES.EBX lacks the VSM privileges", ebx);
+	say("vsm-guest: CPUID offers AccessVsm, AccessVpRegisters, StartVirtualProcessor\n");
+
+	hyperv_init();
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = HV_VP_INDEX_SELF;
+	in[2] = HV_REGISTER_VSM_CODE_PAGE_OFFSETS;
+	r = hcall(HVCALL_GET_VP_REGISTERS | REPS(1), (u64)in, (u64)out_page);
+	if (r != REPS(1))
+		fail("HvGetVpRegisters(VsmCodePageOffsets)", r);
+	code_offsets = *(u64 *)out_page;
+
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = 1;
+	r = hcall(HVCALL_ENABLE_PARTITION_VTL, (u64)in, 0);
+	if (r)
+		fail("HvEnablePartitionVtl", r);
+
+	/* VTL1 starts in VTL0's mode, on its tables, with its own stack. */
+	mb_gdt[3] = 0x0000890000000067ull | ((u64)mb_tss & 0xffffff) << 16 |
+		    ((u64)mb_tss >> 24 & 0xff) << 56;
+	mb_gdt[4] = (u64)mb_tss >> 32;
+	memset(in, 0, PG);
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = (u64)HV_VP_INDEX_SELF | 1ull << 32;
+	c = (struct hv_init_vp_context *)&in[2];
+	c->rip = (u64)vtl1_entry;
+	c->rsp = (u64)vtl1_stack + sizeof(vtl1_stack);
+	c->rflags = 0x2;
+	c->cs = (struct hv_x64_segment_register){ 0, 0xffffffff, SEL_CODE, 0xa09b };
+	c->ds = (struct hv_x64_segment_register){ 0, 0xffffffff, SEL_DATA, 0xc093 };
+	c->es = c->ds;
+	c->fs = c->ds;
+	c->gs = c->ds;
+	c->ss = c->ds;
+	c->tr = (struct hv_x64_segment_register){ (u64)mb_tss, 0x67, SEL_TSS, 0x8b };
+	c->gdtr.base = (u64)mb_gdt;
+	c->gdtr.limit = 5 * 8 - 1;
+	c->efer = rdmsr(MSR_EFER);
+	c->cr0 = read_cr(0);
+	c->cr3 = read_cr(3);
+	c->cr4 = read_cr(4);
+	c->msr_cr_pat = rdmsr(MSR_IA32_CR_PAT);
+	r = hcall(HVCALL_ENABLE_VP_VTL, (u64)in, 0);
+	if (r)
+		fail("HvEnableVpVtl", r);
+	say("vsm-guest: VTL1 enabled, VTL call\n");
+
+	simp_page[8] = 0x5a5a5a5a5a5a5a5aull;
+	vsm_switch((u64)hcall_page + (code_offsets & 0xfff), 0, &rcx);
+	if (simp_page[8] != 0x5a5a5a5a5a5a5a5aull)
+		fail("VTL1's SynIC message page lost VTL0's data", simp_page[8]);
+	say("vsm-guest: VTL1's SIMP left the page as it was\n");
+	say("vsm-guest: back in VTL0, writing the page\n");
+	target[0] = 1;
+	say("vsm-guest: FAIL: VTL0 wrote a page VTL1 made read-only\n");
+	finish(3);
+}
