@@ -25,6 +25,7 @@ mb_header:
 	.global mb_entry
 mb_entry:
 	cli
+	movl %ebx, mb_info		/* the multiboot information */
 	/* PML4[0] -> PDPT, PDPT[0..3] -> the four page directories. */
 	movl $mb_pdpt + 3, mb_pml4
 	movl $mb_pd + 3, %eax
@@ -88,6 +89,9 @@ mb_gdt:
 mb_gdt_desc:
 	.word 5 * 8 - 1
 	.long mb_gdt
+	.global mb_info
+mb_info:
+	.long 0
 
 	.section .bss
 	.align 4096

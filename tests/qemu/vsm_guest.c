@@ -5,11 +5,18 @@
  *
  * VTL0 checks that the CPUID leaves offer VSM (AccessVsm,
  * AccessVpRegisters, StartVirtualProcessor), enables VTL1 for the
- * partition and its VP and calls it. VTL1 turns on VTL protections and
- * makes one page read-only for VTL0, without a SynIC to take intercepts,
- * and returns. VTL0 then writes the page: no VTL can take that access, so
- * KVM exits with KVM_EXIT_MEMORY_FAULT and QEMU must stop the VM. If the
- * write goes through, the guest says so and exits through isa-debug-exit.
+ * partition and its VP and calls it. VTL1 turns on VTL protections, makes
+ * one page read-only for VTL0, enables its SynIC (no SINT: it takes no
+ * intercepts) and returns. VTL0 says "ready" and waits for a key on the
+ * PS/2 keyboard (the test may save or migrate the VM meanwhile), then
+ * calls VTL1 again, which checks that its registers, MSRs and SynIC are
+ * as it left them. VTL0 then writes the page: no VTL can take that
+ * access, so KVM exits with KVM_EXIT_MEMORY_FAULT and QEMU must stop the
+ * VM. Whatever goes wrong, the guest says so and exits through
+ * isa-debug-exit.
+ *
+ * With "mode=s3" on its command line (QEMU's -append) VTL0 instead asks
+ * for S3 once VTL1 protected the page, which QEMU must refuse.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +32,10 @@
 #define MAP_RWX		(KVM_VTL_PROT_READ | KVM_VTL_PROT_WRITE | \
 			 KVM_VTL_PROT_KEXEC | KVM_VTL_PROT_UEXEC)
 #define COM1		0x3f8
+#define I8042_DATA	0x60
+#define I8042_STATUS	0x64	/* bit 0: output buffer full */
+#define VSM_CONFIG	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | \
+			 HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX))
 #define DEBUG_EXIT	0xf4	/* isa-debug-exit: QEMU exits with 2 * v + 1 */
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
@@ -38,6 +49,7 @@ void vtl1_main(void);
 /* Set up by the entry code in multiboot.S. */
 extern u64 mb_gdt[];
 extern u8 mb_tss[];
+extern u32 mb_info;	/* the multiboot information's address */
 
 static u8 hcall_page[PG] __attribute__((aligned(PG)));
 static u8 in_page[PG] __attribute__((aligned(PG)));
@@ -127,6 +139,58 @@ static u64 hcall(u64 control, u64 in, u64 out)
 	return status;
 }
 
+/* Is @word on the multiboot command line? */
+static int cmdline_has(const char *word)
+{
+	const u32 *mbi = (const u32 *)(u64)mb_info;
+	const char *c, *w;
+
+	if (!mbi || !(mbi[0] & 4))
+		return 0;
+	for (c = (const char *)(u64)mbi[4]; *c; c++) {
+		for (w = word; *w && c[w - word] == *w; w++)
+			;
+		if (!*w)
+			return 1;
+	}
+	return 0;
+}
+
+static inline u32 inl_port(u16 port)
+{
+	u32 v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outl_port(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline void outw_port(u16 port, u16 v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+/*
+ * S3 through the PIIX4's ACPI PM1a control register: SLP_TYP 1, SLP_EN.
+ * Its I/O base is what the firmware put in the PM function's (00:01.3)
+ * PMBA register.
+ */
+static void __attribute__((noreturn)) ask_s3(void)
+{
+	u16 base;
+
+	outl_port(0xcf8, 0x80000000u | 1 << 11 | 3 << 8 | 0x40);
+	base = inl_port(0xcfc) & 0xffc0;
+	say("vsm-guest: asking for S3\n");
+	outw_port(base + 4, 1 << 10 | 1 << 13);
+	for (;;)
+		asm volatile("pause");
+}
+
 static u64 *input(void)
 {
 	return (u64 *)in_page;
@@ -148,8 +212,7 @@ void vtl1_main(void)
 	in[1] = HV_VP_INDEX_SELF;
 	in[2] = HV_REGISTER_VSM_PARTITION_CONFIG;
 	in[3] = 0;
-	in[4] = HV_VSM_CONFIG_ENABLE_VTL_PROTECTION |
-		HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX);
+	in[4] = VSM_CONFIG;
 	in[5] = 0;
 	r = hcall(HVCALL_SET_VP_REGISTERS | REPS(1), (u64)in, 0);
 	if (r != REPS(1))
@@ -168,7 +231,23 @@ void vtl1_main(void)
 	wrmsr(HV_X64_MSR_SCONTROL, 1);
 	wrmsr(HV_X64_MSR_SIMP, (u64)simp_page | 1);
 	vsm_switch((u64)hcall_page + (code_offsets >> 12 & 0xfff), 0, &rcx);
-	fail("VTL1 entered again", 0);
+
+	/* Called again, after a save or a migration perhaps. */
+	if (rdmsr(HV_X64_MSR_SIMP) != ((u64)simp_page | 1) ||
+	    rdmsr(HV_X64_MSR_SCONTROL) != 1)
+		fail("VTL1's SynIC lost", rdmsr(HV_X64_MSR_SIMP));
+	if (rdmsr(HV_X64_MSR_GUEST_OS_ID) != HYPERV_LINUX_OS_ID ||
+	    rdmsr(HV_X64_MSR_HYPERCALL) != ((u64)hcall_page | 1))
+		fail("VTL1's Hyper-V MSRs lost", rdmsr(HV_X64_MSR_HYPERCALL));
+	in[0] = HV_PARTITION_ID_SELF;
+	in[1] = HV_VP_INDEX_SELF;
+	in[2] = HV_REGISTER_VSM_PARTITION_CONFIG;
+	r = hcall(HVCALL_GET_VP_REGISTERS | REPS(1), (u64)in, (u64)out_page);
+	if (r != REPS(1) || *(u64 *)out_page != VSM_CONFIG)
+		fail("VTL1's VsmPartitionConfig lost", *(u64 *)out_page);
+	say("vsm-guest: VTL1 found its SynIC, MSRs and VsmPartitionConfig as it left them\n");
+	vsm_switch((u64)hcall_page + (code_offsets >> 12 & 0xfff), 0, &rcx);
+	fail("VTL1 entered a third time", 0);
 }
 
 static u64 read_cr(int n)
@@ -251,6 +330,19 @@ void guest_main(void)
 	if (simp_page[8] != 0x5a5a5a5a5a5a5a5aull)
 		fail("VTL1's SynIC message page lost VTL0's data", simp_page[8]);
 	say("vsm-guest: VTL1's SIMP left the page as it was\n");
+	if (cmdline_has("mode=s3"))
+		ask_s3();
+
+	/* A key on the keyboard: the test saved, migrated, or not. */
+	while (inb(I8042_STATUS) & 1)
+		inb(I8042_DATA);
+	say("vsm-guest: ready, waiting for a key\n");
+	while (!(inb(I8042_STATUS) & 1))
+		asm volatile("pause");
+	inb(I8042_DATA);
+	if (rdmsr(HV_X64_MSR_GUEST_OS_ID) != HYPERV_LINUX_OS_ID)
+		fail("VTL0's GUEST_OS_ID lost", rdmsr(HV_X64_MSR_GUEST_OS_ID));
+	vsm_switch((u64)hcall_page + (code_offsets & 0xfff), 0, &rcx);
 	say("vsm-guest: back in VTL0, writing the page\n");
 	target[0] = 1;
 	say("vsm-guest: FAIL: VTL0 wrote a page VTL1 made read-only\n");
