@@ -10,7 +10,9 @@
  * intercepts) and returns. VTL0 says "ready" and waits for a key on the
  * PS/2 keyboard (the test may save or migrate the VM meanwhile), then
  * calls VTL1 again, which checks that its registers, MSRs and SynIC are
- * as it left them. VTL0 then writes the page: no VTL can take that
+ * as it left them, and waits for a key itself, so that the VM is saved
+ * again with VTL1 active; then each VTL checks its own local APIC, one
+ * register set apart in each. VTL0 then writes the page: no VTL can take that
  * access, so KVM exits with KVM_EXIT_MEMORY_FAULT and QEMU must stop the
  * VM. Whatever goes wrong, the guest says so and exits through
  * isa-debug-exit.
@@ -32,6 +34,9 @@
 #define MAP_RWX		(KVM_VTL_PROT_READ | KVM_VTL_PROT_WRITE | \
 			 KVM_VTL_PROT_KEXEC | KVM_VTL_PROT_UEXEC)
 #define COM1		0x3f8
+#define APIC_SVR	0xfee000f0	/* xAPIC spurious vector register */
+#define VTL0_SVR	0x1fe
+#define VTL1_SVR	0x1e7
 #define I8042_DATA	0x60
 #define I8042_STATUS	0x64	/* bit 0: output buffer full */
 #define VSM_CONFIG	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | \
@@ -75,24 +80,28 @@ asm(".pushsection .text\n"
     "	ud2\n"
     ".popsection\n");
 
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
+/* Port I/O of each size: in{b,w,l}_port(), out{b,w,l}_port(). */
+#define PORT_IO(sfx, type)						\
+static inline type in##sfx##_port(u16 port)				\
+{									\
+	type v;								\
+									\
+	asm volatile("in" #sfx " %1, %0" : "=a"(v) : "Nd"(port));	\
+	return v;							\
+}									\
+static inline void out##sfx##_port(u16 port, type v)			\
+{									\
+	asm volatile("out" #sfx " %0, %1" : : "a"(v), "Nd"(port) : "memory"); \
 }
-
-static inline void outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
+PORT_IO(b, u8)
+PORT_IO(w, u16)
+PORT_IO(l, u32)
 
 static void putc_com1(char c)
 {
-	while (!(inb(COM1 + 5) & 0x20))
+	while (!(inb_port(COM1 + 5) & 0x20))
 		;
-	outb(COM1, c);
+	outb_port(COM1, c);
 }
 
 static void say(const char *s)
@@ -112,7 +121,7 @@ static void say_hex(u64 v)
 
 static void __attribute__((noreturn)) finish(int code)
 {
-	outb(DEBUG_EXIT, code);
+	outb_port(DEBUG_EXIT, code);
 	for (;;)
 		asm volatile("cli; hlt");
 }
@@ -156,24 +165,6 @@ static int cmdline_has(const char *word)
 	return 0;
 }
 
-static inline u32 inl_port(u16 port)
-{
-	u32 v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outl_port(u16 port, u32 v)
-{
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-
-static inline void outw_port(u16 port, u16 v)
-{
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-
 /*
  * S3 through the PIIX4's ACPI PM1a control register: SLP_TYP 1, SLP_EN.
  * Its I/O base is what the firmware put in the PM function's (00:01.3)
@@ -191,6 +182,23 @@ static void __attribute__((noreturn)) ask_s3(void)
 		asm volatile("pause");
 }
 
+static void wait_key(const char *who)
+{
+	while (inb_port(I8042_STATUS) & 1)
+		inb_port(I8042_DATA);
+	say("vsm-guest: ");
+	say(who);
+	say(" ready, waiting for a key\n");
+	while (!(inb_port(I8042_STATUS) & 1))
+		asm volatile("pause");
+	inb_port(I8042_DATA);
+}
+
+static u32 *apic_svr(void)
+{
+	return (u32 *)(u64)APIC_SVR;
+}
+
 static u64 *input(void)
 {
 	return (u64 *)in_page;
@@ -205,7 +213,7 @@ static void hyperv_init(void)
 /* VTL1: protections on, the target page read-only for VTL0, return. */
 void vtl1_main(void)
 {
-	u64 *in = input(), r, rcx;
+	u64 *in = input(), r, rcx, apic_base;
 
 	hyperv_init();	/* VTL1's own hypercall page MSR (TLFS) */
 	in[0] = HV_PARTITION_ID_SELF;
@@ -246,6 +254,13 @@ void vtl1_main(void)
 	if (r != REPS(1) || *(u64 *)out_page != VSM_CONFIG)
 		fail("VTL1's VsmPartitionConfig lost", *(u64 *)out_page);
 	say("vsm-guest: VTL1 found its SynIC, MSRs and VsmPartitionConfig as it left them\n");
+	apic_base = rdmsr(MSR_IA32_APICBASE);
+	*(volatile u32 *)apic_svr() = VTL1_SVR;
+	wait_key("VTL1");
+	if (rdmsr(MSR_IA32_APICBASE) != apic_base ||
+	    (*(volatile u32 *)apic_svr() & 0x1ff) != VTL1_SVR)
+		fail("VTL1's local APIC lost", *(volatile u32 *)apic_svr());
+	say("vsm-guest: VTL1 found its local APIC as it left it\n");
 	vsm_switch((u64)hcall_page + (code_offsets >> 12 & 0xfff), 0, &rcx);
 	fail("VTL1 entered a third time", 0);
 }
@@ -334,15 +349,14 @@ void guest_main(void)
 		ask_s3();
 
 	/* A key on the keyboard: the test saved, migrated, or not. */
-	while (inb(I8042_STATUS) & 1)
-		inb(I8042_DATA);
-	say("vsm-guest: ready, waiting for a key\n");
-	while (!(inb(I8042_STATUS) & 1))
-		asm volatile("pause");
-	inb(I8042_DATA);
+	*(volatile u32 *)apic_svr() = VTL0_SVR;
+	wait_key("VTL0");
 	if (rdmsr(HV_X64_MSR_GUEST_OS_ID) != HYPERV_LINUX_OS_ID)
 		fail("VTL0's GUEST_OS_ID lost", rdmsr(HV_X64_MSR_GUEST_OS_ID));
 	vsm_switch((u64)hcall_page + (code_offsets & 0xfff), 0, &rcx);
+	if ((*(volatile u32 *)apic_svr() & 0x1ff) != VTL0_SVR)
+		fail("VTL0's local APIC lost", *(volatile u32 *)apic_svr());
+	say("vsm-guest: VTL0 found its local APIC as it left it\n");
 	say("vsm-guest: back in VTL0, writing the page\n");
 	target[0] = 1;
 	say("vsm-guest: FAIL: VTL0 wrote a page VTL1 made read-only\n");
