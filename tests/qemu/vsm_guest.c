@@ -18,7 +18,9 @@
  * isa-debug-exit.
  *
  * With "mode=s3" on its command line (QEMU's -append) VTL0 instead asks
- * for S3 once VTL1 protected the page, which QEMU must refuse.
+ * for S3 once VTL1 protected the page, which QEMU must refuse; with
+ * "mode=smi" it writes the APM control port, which raises an SMI on a
+ * q35 without SMM, 100 times, and exits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +39,7 @@
 #define APIC_SVR	0xfee000f0	/* xAPIC spurious vector register */
 #define VTL0_SVR	0x1fe
 #define VTL1_SVR	0x1e7
+#define APM_CNT		0xb2
 #define I8042_DATA	0x60
 #define I8042_STATUS	0x64	/* bit 0: output buffer full */
 #define VSM_CONFIG	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | \
@@ -294,6 +297,14 @@ void guest_main(void)
 	if ((ebx & need) != need)
 		fail("HV_CPUID_FEATURES.EBX lacks the VSM privileges", ebx);
 	say("vsm-guest: CPUID offers AccessVsm, AccessVpRegisters, StartVirtualProcessor\n");
+	if (cmdline_has("mode=smi")) {
+		int i;
+
+		for (i = 0; i < 100; i++)
+			outb_port(APM_CNT, 0);
+		say("vsm-guest: wrote the APM port 100 times\n");
+		finish(0);
+	}
 
 	hyperv_init();
 	in[0] = HV_PARTITION_ID_SELF;
