@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm deps deps-unit deps-qemu qemu tree kernel headers \
-	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall clean distclean help \
+	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma clean distclean help \
 	bisect-build rebase am-check
 
 all: kernel vmm
@@ -37,6 +37,7 @@ help:
 	@echo "make bench-store  the attribute-store benchmark (userspace)"
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
 	@echo "make bench-hcall  in-kernel HvModifyVtlProtectionMask and VTL switch (test VM)"
+	@echo "make bench-dma    what checking device DMA against VTL0 costs QEMU (test VM)"
 
 deps:
 	@$(RIG)/deps.sh kernel unit
@@ -142,6 +143,11 @@ bench-mmu: selftests qemu
 
 bench-hcall: selftests qemu
 	@ONLY=vsm_hcall_bench $(RIG)/vm.sh bench
+
+# The cost of checking device DMA against VTL0's protections in QEMU, in
+# instructions (RIG_ICOUNT=1: repeatable, where wall time under TCG is not).
+bench-dma: selftests qemu
+	@RIG_ICOUNT=1 ONLY=qemu_dma_bench $(RIG)/vm.sh bench
 
 RUN_ARGS ?= --vcpus 2
 

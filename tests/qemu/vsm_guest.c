@@ -17,6 +17,16 @@
  * VM. Whatever goes wrong, the guest says so and exits through
  * isa-debug-exit.
  *
+ * When QEMU has the fw_cfg file opt/vsm/dma (-fw_cfg), VTL0 also reads it
+ * by fw_cfg DMA into the read-only page, which must fail with the page
+ * unchanged, and into an open page, which must work: after VTL1 protected
+ * the page, and again after the VM was migrated twice.
+ *
+ * With "mode=dma-bench", VTL1 also protects the last page of each 2 MiB
+ * block of a second region, and VTL0 times fw_cfg DMA into an open region
+ * and into that one, then exits; without VSM in CPUID it times the same
+ * DMA with no VTL set up (tests/qemu/qemu_dma_bench).
+ *
  * With "mode=s3" on its command line (QEMU's -append) VTL0 instead asks
  * for S3 once VTL1 protected the page, which QEMU must refuse; with
  * "mode=smi" it writes the APM control port, which raises an SMI on a
@@ -44,6 +54,20 @@
 #define I8042_STATUS	0x64	/* bit 0: output buffer full */
 #define VSM_CONFIG	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | \
 			 HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX))
+#define FW_CFG_SEL	0x510
+#define FW_CFG_DATA	0x511
+#define FW_CFG_DMA_HI	0x514	/* big-endian; the low half starts it */
+#define FW_CFG_DMA_LO	0x518
+#define FW_CFG_FILE_DIR	0x19
+#define FW_CFG_DMA_ERROR	0x01
+#define FW_CFG_DMA_READ		0x02
+#define FW_CFG_DMA_SELECT	0x08
+#define DMA_FILE	"opt/vsm/dma"
+#define BENCH_FILE	"opt/vsm/bench"
+#define BLOCK		0x200000ull	/* 2 MiB */
+#define BENCH_OPEN	0x1000000ull	/* blocks VTL0 may wholly access */
+#define BENCH_MIXED	0x2000000ull	/* one page of each block protected */
+#define BENCH_BLOCKS	8
 #define DEBUG_EXIT	0xf4	/* isa-debug-exit: QEMU exits with 2 * v + 1 */
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
@@ -66,6 +90,13 @@ static u8 vtl1_stack[4 * PG] __attribute__((aligned(PG)));
 static volatile u8 target[PG] __attribute__((aligned(PG)));
 static volatile u64 simp_page[PG / 8] __attribute__((aligned(PG)));
 static u64 code_offsets;
+static u8 dma_page[PG] __attribute__((aligned(PG)));
+/* FWCfgDmaAccess: control, length, address, all big-endian */
+static volatile struct {
+	u32 control;
+	u32 length;
+	u64 address;
+} dma_access __attribute__((aligned(16)));
 
 void *memset(void *s, int c, size_t n)
 {
@@ -207,6 +238,83 @@ static u64 *input(void)
 	return (u64 *)in_page;
 }
 
+static u32 be32(u32 v)
+{
+	return __builtin_bswap32(v);
+}
+
+/* The selector and size of fw_cfg file @name, or 0 if QEMU has none. */
+static u16 fw_cfg_file(const char *name, u32 *size)
+{
+	u32 n = 0, i;
+	int j;
+
+	outw_port(FW_CFG_SEL, FW_CFG_FILE_DIR);
+	for (j = 0; j < 4; j++)
+		n = n << 8 | inb_port(FW_CFG_DATA);
+	for (i = 0; i < n; i++) {
+		u8 e[64];
+		int match = 1;
+
+		for (j = 0; j < 64; j++)
+			e[j] = inb_port(FW_CFG_DATA);
+		for (j = 0; name[j] || e[8 + j]; j++)
+			match &= name[j] == e[8 + j];
+		if (match) {
+			*size = (u32)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
+			return e[4] << 8 | e[5];
+		}
+	}
+	return 0;
+}
+
+/* fw_cfg DMA of @len bytes of item @sel to @buf: the control word after. */
+static u32 fw_cfg_dma_read(u16 sel, volatile void *buf, u32 len)
+{
+	u64 a = (u64)&dma_access;
+
+	dma_access.control = be32((u32)sel << 16 | FW_CFG_DMA_SELECT |
+				  FW_CFG_DMA_READ);
+	dma_access.length = be32(len);
+	dma_access.address = __builtin_bswap64((u64)buf);
+	outl_port(FW_CFG_DMA_HI, be32(a >> 32));
+	outl_port(FW_CFG_DMA_LO, be32((u32)a));
+	return be32(dma_access.control);
+}
+
+/*
+ * VTL0's device DMA obeys VTL1's protections: fw_cfg DMA into the page
+ * VTL1 made read-only fails, with the error bit and the page unchanged;
+ * into an open page it works.
+ */
+static void dma_check(const char *when)
+{
+	u32 size, ctl;
+	u16 sel = fw_cfg_file(DMA_FILE, &size);
+	unsigned int i;
+
+	if (!sel)
+		return;
+	if (!size || size > PG)
+		fail("fw_cfg " DMA_FILE " size", size);
+	ctl = fw_cfg_dma_read(sel, target, size);
+	if (!(ctl & FW_CFG_DMA_ERROR))
+		fail("fw_cfg DMA into the read-only page succeeded", ctl);
+	for (i = 0; i < size; i++)
+		if (target[i])
+			fail("fw_cfg DMA wrote the read-only page", i);
+	memset(dma_page, 0, size);
+	ctl = fw_cfg_dma_read(sel, dma_page, size);
+	if (ctl)
+		fail("fw_cfg DMA into an open page", ctl);
+	for (i = 0; i < size; i++)
+		if (!dma_page[i])
+			fail("fw_cfg DMA into an open page left a zero at", i);
+	say("vsm-guest: fw_cfg DMA ");
+	say(when);
+	say(": into the read-only page it failed and left the page alone, into an open page it worked\n");
+}
+
 static void hyperv_init(void)
 {
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
@@ -217,6 +325,7 @@ static void hyperv_init(void)
 void vtl1_main(void)
 {
 	u64 *in = input(), r, rcx, apic_base;
+	unsigned int i, n;
 
 	hyperv_init();	/* VTL1's own hypercall page MSR (TLFS) */
 	in[0] = HV_PARTITION_ID_SELF;
@@ -231,8 +340,12 @@ void vtl1_main(void)
 	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = MAP_R;
 	in[2] = (u64)target / PG;
-	r = hcall(HVCALL_MODIFY_VTL_PROTECTION_MASK | REPS(1), (u64)in, 0);
-	if (r != REPS(1))
+	n = 1;
+	if (cmdline_has("mode=dma-bench"))
+		for (i = 1; i <= BENCH_BLOCKS; i++)
+			in[2 + n++] = (BENCH_MIXED + i * BLOCK - PG) / PG;
+	r = hcall(HVCALL_MODIFY_VTL_PROTECTION_MASK | REPS(n), (u64)in, 0);
+	if (r != REPS(n))
 		fail("VTL1: HvModifyVtlProtectionMask", r);
 	say("vsm-guest: VTL1 made the page read-only for VTL0\n");
 	/*
@@ -281,6 +394,56 @@ static u64 read_cr(int n)
 	return v;
 }
 
+/*
+ * Time fw_cfg DMA reads of @op bytes into @region, 16 MiB in all, within
+ * the first MiB of each of its 2 MiB blocks, in Hyper-V reference time
+ * (100 ns units).
+ */
+static void dma_bench_one(u16 sel, const char *name, u64 region, u32 op,
+			  int quiet)
+{
+	u64 n = (16ull << 20) / op, i, t0, t1, a;
+	u32 ctl;
+
+	t0 = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+	for (i = 0; i < n; i++) {
+		a = region + i % BENCH_BLOCKS * BLOCK +
+		    i / BENCH_BLOCKS * op % (1 << 20);
+		ctl = fw_cfg_dma_read(sel, (volatile void *)a, op);
+		if (ctl)
+			fail("fw_cfg DMA in the benchmark", a);
+	}
+	t1 = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+	if (quiet)
+		return;
+	say("vsm-guest: dma-bench ");
+	say(name);
+	say(" op ");
+	say_hex(op);
+	say(" bytes ");
+	say_hex(n * op);
+	say(" time ");
+	say_hex(t1 - t0);
+	say("\n");
+}
+
+static void __attribute__((noreturn)) dma_bench(void)
+{
+	u32 size;
+	u16 sel = fw_cfg_file(BENCH_FILE, &size);
+
+	if (!sel || size < (1 << 20))
+		fail("fw_cfg " BENCH_FILE " missing or below 1 MiB", size);
+	/* A first pass, untimed, so that no case pays for first touches. */
+	dma_bench_one(sel, "open", BENCH_OPEN, 1 << 20, 1);
+	dma_bench_one(sel, "mixed", BENCH_MIXED, 1 << 20, 1);
+	dma_bench_one(sel, "open", BENCH_OPEN, 1 << 20, 0);
+	dma_bench_one(sel, "mixed", BENCH_MIXED, 1 << 20, 0);
+	dma_bench_one(sel, "open", BENCH_OPEN, PG, 0);
+	dma_bench_one(sel, "mixed", BENCH_MIXED, PG, 0);
+	finish(0);
+}
+
 void guest_main(void)
 {
 	/* AccessVsm, AccessVpRegisters, StartVirtualProcessor */
@@ -294,6 +457,10 @@ void guest_main(void)
 	if (eax < 0x40000005)
 		fail("no Hyper-V CPUID leaves, max", eax);
 	cpuid(0x40000003, &eax, &ebx, &ecx, &edx);
+	if ((ebx & need) != need && cmdline_has("mode=dma-bench")) {
+		say("vsm-guest: no VSM\n");
+		dma_bench();
+	}
 	if ((ebx & need) != need)
 		fail("HV_CPUID_FEATURES.EBX lacks the VSM privileges", ebx);
 	say("vsm-guest: CPUID offers AccessVsm, AccessVpRegisters, StartVirtualProcessor\n");
@@ -356,6 +523,9 @@ void guest_main(void)
 	if (simp_page[8] != 0x5a5a5a5a5a5a5a5aull)
 		fail("VTL1's SynIC message page lost VTL0's data", simp_page[8]);
 	say("vsm-guest: VTL1's SIMP left the page as it was\n");
+	dma_check("once VTL1 protected the page");
+	if (cmdline_has("mode=dma-bench"))
+		dma_bench();
 	if (cmdline_has("mode=s3"))
 		ask_s3();
 
@@ -368,6 +538,7 @@ void guest_main(void)
 	if ((*(volatile u32 *)apic_svr() & 0x1ff) != VTL0_SVR)
 		fail("VTL0's local APIC lost", *(volatile u32 *)apic_svr());
 	say("vsm-guest: VTL0 found its local APIC as it left it\n");
+	dma_check("after the migrations");
 	say("vsm-guest: back in VTL0, writing the page\n");
 	target[0] = 1;
 	say("vsm-guest: FAIL: VTL0 wrote a page VTL1 made read-only\n");

@@ -35,7 +35,8 @@ cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
 # initramfs's root: the binary (stripped), the libraries ldd names, at
 # their paths, and the firmware of the pc machine and of -kernel.
 mkdir -p "$OUTPUT/qemu"
-cp "$TOP/tests/qemu/qemu_vsm_test" "$BUILD/qemu-guest/vsm_guest.bin" "$OUTPUT/qemu/"
+cp "$TOP/tests/qemu/qemu_vsm_test" "$TOP/tests/qemu/qemu_dma_bench" \
+	"$BUILD/qemu-guest/vsm_guest.bin" "$OUTPUT/qemu/"
 QBIN=$BUILD/qemu/out/qemu-system-x86_64
 [ -x "$QBIN" ] || die "no ${QBIN#"$TOP"/} (make qemu)"
 QROOT=$OUTPUT/qemu/root

@@ -23,6 +23,13 @@ VM_CPUS=${VM_CPUS:-2}
 # single-threaded TCG is the safe choice there (see Documentation/rig.rst).
 TCG=tcg,thread=multi
 [ "$KCONFIG" = normal ] || TCG=tcg,thread=single
+# RIG_ICOUNT=1: the test VM's clock counts instructions (one a ns), so that
+# a benchmark's time is a repeatable instruction count (make bench-dma).
+ICOUNT=""
+if [ "${RIG_ICOUNT:-0}" = 1 ]; then
+	TCG=tcg,thread=single
+	ICOUNT="-icount shift=0,sleep=off"
+fi
 SLOW=1
 [ "$KCONFIG" = normal ] || SLOW=4
 
@@ -101,14 +108,15 @@ if grep -q '\bconstant_tsc\b' /proc/cpuinfo; then
 	TSC_ARG=$(awk -F: '/^cpu MHz/ { printf "tsc_early_khz=%d", $2 * 1000; exit }' /proc/cpuinfo)
 fi
 
-step "boot: Linux $(make -s -C "$KTREE" kernelversion) ($KCONFIG) under ${QEMU#$TOP/} -accel $TCG -cpu max, $VM_CPUS vCPUs, $VM_MEM; log ${LOG#$TOP/}"
+step "boot: Linux $(make -s -C "$KTREE" kernelversion) ($KCONFIG) under ${QEMU#$TOP/} -accel $TCG${ICOUNT:+ $ICOUNT} -cpu max, $VM_CPUS vCPUs, $VM_MEM; log ${LOG#$TOP/}"
 : >"$LOG"
 t0=$(date +%s.%N)
-timeout -s KILL "$budget" "$QEMU" -accel "$TCG" -cpu max -m "$VM_MEM" \
+# shellcheck disable=SC2086 # $ICOUNT: no word or two words
+timeout -s KILL "$budget" "$QEMU" -accel "$TCG" $ICOUNT -cpu max -m "$VM_MEM" \
 	-smp "$VM_CPUS" -display none -monitor none -no-reboot -nodefaults \
 	-chardev file,id=ser,path="$LOG" -serial chardev:ser \
 	-kernel "$KERNEL" -initrd "$IRD.cpio.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable $TSC_ARG rig.mode=$MODE" </dev/null &
+	-append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable $TSC_ARG rig.mode=$MODE${ICOUNT:+ rig.icount=1}" </dev/null &
 qpid=$!
 
 first=""
