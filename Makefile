@@ -20,6 +20,7 @@ all: kernel vmm
 
 help:
 	@echo "make run          boot our kernel under QEMU and run the VMM demo"
+	@echo "                  (VMM=qemu: the same replay under our QEMU with hv-vsm)"
 	@echo "make check        all tests: unit tier, kernel build, selftests in the test VM"
 	@echo "make check-unit   userspace unit tests only (seconds)"
 	@echo "make check-kvm ONLY=\"a b\"   just these selftests of tests/kvm/TESTS"
@@ -100,15 +101,22 @@ vmm: headers
 		$(TOP)/vmm/guest/replay.c
 	@objcopy -O binary $(BUILD)/vmm/replay.elf $(BUILD)/vmm/replay.bin
 
-# The guest of tests/qemu/qemu_vsm_test: a multiboot image for QEMU's -kernel.
+# The guests of tests/qemu: multiboot images for QEMU's -kernel. The
+# replay's (qemu_replay_test, make run VMM=qemu) is vmm/guest/replay.c
+# behind the multiboot entry of vmm/guest/qemu_boot.c.
 qemu-guest: headers
 	@mkdir -p $(BUILD)/qemu-guest
-	@echo "==> qemu-guest: building build/qemu-guest/vsm_guest.bin"
+	@echo "==> qemu-guest: building build/qemu-guest/vsm_guest.bin and replay_qemu.bin"
 	@gcc $(FLAT_CFLAGS) -Wl,-T,$(TOP)/tests/qemu/guest.lds $(SELFTEST_INC) \
 		-I$(TOP)/vmm/guest -o $(BUILD)/qemu-guest/vsm_guest.elf \
 		$(TOP)/tests/qemu/multiboot.S $(TOP)/tests/qemu/vsm_guest.c
 	@objcopy -O binary $(BUILD)/qemu-guest/vsm_guest.elf \
 		$(BUILD)/qemu-guest/vsm_guest.bin
+	@gcc $(FLAT_CFLAGS) -Wl,-T,$(TOP)/tests/qemu/guest.lds $(SELFTEST_INC) \
+		-o $(BUILD)/qemu-guest/replay_qemu.elf $(TOP)/tests/qemu/multiboot.S \
+		$(TOP)/vmm/guest/qemu_boot.c $(TOP)/vmm/guest/replay.c
+	@objcopy -O binary $(BUILD)/qemu-guest/replay_qemu.elf \
+		$(BUILD)/qemu-guest/replay_qemu.bin
 
 check-unit: deps-unit
 	@$(TOP)/kernel/tree.sh prepare
@@ -164,8 +172,11 @@ BENCH_JOB := vmm --vcpus 1 --json --bench kernel --pages $(BENCH_PAGES) \
 	vmm --vcpus 1 --json --bench memslot --pages $(BENCH_MEMSLOT_PAGES) \
 		--trips 0 /rig/bin/replay.bin
 
-run: kernel vmm qemu
-	@RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
+# VMM=qemu: the replay under our QEMU (tests/qemu/qemu_replay_test --run),
+# whose test-VM files selftests stages.
+VMM ?= vmm
+run: kernel vmm qemu $(if $(filter qemu,$(VMM)),selftests)
+	@VMM="$(VMM)" RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
 
 bench: kernel vmm qemu
 	@$(RIG)/deps.sh bench

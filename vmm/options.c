@@ -60,6 +60,7 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "vtl", required_argument, NULL, 'l' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -73,7 +74,7 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 	};
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:jk:i:a:l:h", opts,
+	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:jk:i:a:l:R:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -143,6 +144,9 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 				return -1;
 			o->start_vtl = v;
 			break;
+		case 'R':
+			o->report = optarg;
+			break;
 		case 'h':
 			return 1;
 		case ':':
@@ -154,6 +158,13 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 				 argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->report) {
+		if (o->kernel || o->mode == VSM_MODE_BENCH || optind != argc) {
+			snprintf(err, errlen, "--report reads a saved boot page: no image, --kernel or --bench");
+			return -1;
+		}
+		return 0;
 	}
 	if (o->kernel) {
 		if (optind != argc) {

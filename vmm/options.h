@@ -24,11 +24,14 @@ struct vmm_opts {
 	/* A Linux guest instead of an image: its files and first VTL. */
 	const char *kernel, *initrd, *append;
 	int start_vtl;
+	/* A boot page saved from the replay under QEMU, to report on. */
+	const char *report;
 };
 
 #define VMM_USAGE \
 	"usage: vmm [options] IMAGE\n" \
 	"       vmm [options] --kernel BZIMAGE [--initrd FILE] [--append ARGS]\n" \
+	"       vmm --report FILE\n" \
 	"Run a VSM guest image (the VBS boot replay, vmm/guest) on KVM with\n" \
 	"Hyper-V enlightenments and VSM, and print a summary; or boot a Linux\n" \
 	"kernel, its serial console on standard output.\n\n" \
@@ -50,6 +53,9 @@ struct vmm_opts {
 	"  -a, --append ARGS  the kernel's command line\n" \
 	"  -l, --vtl N        the VTL the boot CPU starts in (0..max-vtl, default\n" \
 	"                     0), every VTL up to it enabled on every CPU\n" \
+	"  -R, --report FILE  print the summary of the replay from its boot page,\n" \
+	"                     saved from a run under QEMU (make run VMM=qemu),\n" \
+	"                     and fail if its counts do not add up\n" \
 	"  -h, --help         this text\n"
 
 int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,

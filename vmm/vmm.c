@@ -660,6 +660,53 @@ static int check_results(void)
 	return bad;
 }
 
+/*
+ * vmm --report FILE: the replay's summary from its boot page, saved by
+ * QMP's pmemsave after a run under QEMU (make run VMM=qemu), with the
+ * same checks as a run of ours.
+ */
+static int report_saved(const char *path)
+{
+	static struct vsm_boot b;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		die("cannot open %s", path);
+	n = fread(&b, 1, sizeof(b), f);
+	fclose(f);
+	if (n != sizeof(b)) {
+		fprintf(stderr, "vmm: error: %s: %zu bytes, want a boot page of %zu\n",
+			path, n, sizeof(b));
+		return 1;
+	}
+	if (b.failed) {
+		b.error[sizeof(b.error) - 1] = '\0';
+		fprintf(stderr, "vmm: error: the guest failed: %s\n", b.error);
+		return 1;
+	}
+	if (b.mode != VSM_MODE_REPLAY || !b.nr_vcpus ||
+	    b.nr_vcpus > VSM_MAX_VCPUS || !b.tsc_khz || !b.protected ||
+	    !b.calls) {
+		fprintf(stderr, "vmm: error: %s is not the boot page of a finished replay (mode %u, %u VPs, %" PRIu64 " kHz, %" PRIu64 " calls)\n",
+			path, b.mode, b.nr_vcpus, b.tsc_khz, b.calls);
+		return 1;
+	}
+	vmm.boot = &b;
+	vmm.o.mode = VSM_MODE_REPLAY;
+	vmm.o.vcpus = b.nr_vcpus;
+	vmm.o.mem_mib = (b.data_pages * PG + VSM_DATA_GPA) >> 20;
+	vmm.o.pages = b.pages;
+	vmm.o.touches = b.touches;
+	vmm.o.trips = b.trips;
+	vmm.tsc_khz = b.tsc_khz;
+	vmm.vcpus = calloc(b.nr_vcpus, sizeof(*vmm.vcpus));
+	if (!vmm.vcpus)
+		die("out of memory");
+	report_replay();
+	return check_results();
+}
+
 /* --- a Linux guest --------------------------------------------------- */
 
 #define UART_BASE	0x3f8
@@ -1116,6 +1163,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (vmm.o.report)
+		return report_saved(vmm.o.report);
 
 	vmm.mem_size = (uint64_t)vmm.o.mem_mib << 20;
 	vmm.mem = mmap(NULL, vmm.mem_size, PROT_READ | PROT_WRITE,

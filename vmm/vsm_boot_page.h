@@ -52,6 +52,7 @@ struct vsm_boot {
 	uint64_t protected;	/* pages those calls protected */
 	uint64_t singles, runs;	/* list shapes: single pages, runs */
 	uint64_t protect_cycles;
+	uint64_t tsc_khz;	/* for a saved page's report (vmm --report) */
 	struct vsm_vp_result vp[VSM_MAX_VCPUS];
 	struct vsm_batch_result bench[2 * VSM_NR_BATCHES];
 };

@@ -3,7 +3,7 @@
  * Multiboot (v1) entry of a flat 64-bit guest for QEMU's -kernel: the
  * header with the a.out kludge (the image is loaded at its link address,
  * its bss zeroed), then from 32-bit protected mode with paging off to long
- * mode on identity tables for 4 GiB (2 MiB pages) and guest_main().
+ * mode on identity tables for 4 GiB (2 MiB pages) and mb_main().
  */
 #define MB_MAGIC	0x1badb002
 #define MB_FLAGS	0x00010000	/* the address fields are valid */
@@ -73,7 +73,7 @@ mb_entry:
 	movl %eax, %fs
 	movl %eax, %gs
 	movq $mb_stack + 16384, %rsp
-	call guest_main
+	call mb_main
 4:	cli
 	hlt
 	jmp 4b

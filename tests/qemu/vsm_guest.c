@@ -73,7 +73,7 @@
 #define SEL_DATA	0x10
 #define SEL_TSS		0x18
 
-void guest_main(void);
+void mb_main(void);
 void *memset(void *s, int c, size_t n);
 void vtl1_entry(void);
 void vtl1_main(void);
@@ -444,7 +444,7 @@ static void __attribute__((noreturn)) dma_bench(void)
 	finish(0);
 }
 
-void guest_main(void)
+void mb_main(void)
 {
 	/* AccessVsm, AccessVpRegisters, StartVirtualProcessor */
 	const u32 need = 1u << 16 | 1u << 17 | 1u << 21;

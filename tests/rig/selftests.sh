@@ -30,13 +30,15 @@ cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
 	"$TOP/tests/kvm/vmm_vtl2_linux_test" "$OUTPUT/vmm/"
 cp "$KTREE/out-vtl2-guest/arch/x86/boot/bzImage" "$OUTPUT/vmm/vtl2-bzImage"
 cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
-# QEMU's tests (qemu/ entries): the test, its guest, and our QEMU with
+# QEMU's tests (qemu/ entries): the tests, their guests, the VMM (for
+# vmm --report), and our QEMU with
 # what it needs at run time, under qemu/root, which vm.sh copies into the
 # initramfs's root: the binary (stripped), the libraries ldd names, at
 # their paths, and the firmware of the pc machine and of -kernel.
 mkdir -p "$OUTPUT/qemu"
 cp "$TOP/tests/qemu/qemu_vsm_test" "$TOP/tests/qemu/qemu_dma_bench" \
-	"$BUILD/qemu-guest/vsm_guest.bin" "$OUTPUT/qemu/"
+	"$TOP/tests/qemu/qemu_replay_test" "$BUILD/qemu-guest/vsm_guest.bin" \
+	"$BUILD/qemu-guest/replay_qemu.bin" "$BUILD/vmm/vmm" "$OUTPUT/qemu/"
 QBIN=$BUILD/qemu/out/qemu-system-x86_64
 [ -x "$QBIN" ] || die "no ${QBIN#"$TOP"/} (make qemu)"
 QROOT=$OUTPUT/qemu/root

@@ -76,7 +76,8 @@ check | bench)
 	[ -d "$IRD/rig/tests/vmm" ] && cp "$SELFTESTS/vmm/"* "$IRD/rig/tests/vmm/"
 	# QEMU's tests: the guest, and QEMU with its libraries and firmware.
 	if [ -d "$IRD/rig/tests/qemu" ]; then
-		cp "$SELFTESTS/qemu/vsm_guest.bin" "$IRD/rig/tests/qemu/"
+		cp "$SELFTESTS/qemu/vsm_guest.bin" "$SELFTESTS/qemu/replay_qemu.bin" \
+			"$SELFTESTS/qemu/vmm" "$IRD/rig/tests/qemu/"
 		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
 	fi
 	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
@@ -90,9 +91,17 @@ check | bench)
 run)
 	[ -x "$BUILD/vmm/vmm" ] || die "no VMM at build/vmm/vmm (make vmm)"
 	cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$IRD/rig/bin/"
+	job="vmm ${RUN_ARGS:-} /rig/bin/replay.bin"
+	# VMM=qemu: the replay under our QEMU, from its multiboot entry.
+	if [ "${VMM:-vmm}" = qemu ]; then
+		[ -f "$SELFTESTS/qemu/replay_qemu.bin" ] || die "no replay_qemu.bin in ${SELFTESTS#$TOP/} (make selftests)"
+		cp "$SELFTESTS/qemu/replay_qemu.bin" "$SELFTESTS/qemu/qemu_replay_test" "$IRD/rig/bin/"
+		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
+		job="qemu_replay_test --run ${RUN_ARGS:-}"
+	fi
 	# VMM_JOB: the job's commands instead of one replay run (make bench).
 	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "set -e" \
-		"${VMM_JOB:-vmm ${RUN_ARGS:-} /rig/bin/replay.bin}" >"$IRD/rig/job"
+		"${VMM_JOB:-$job}" >"$IRD/rig/job"
 	budget=$((budget + ${VMM_BUDGET:-300} * SLOW))
 	;;
 *) die "usage: vm.sh check|bench|run" ;;

@@ -216,6 +216,12 @@ static void test_linux_options(void)
 		{ "initrd without kernel", { "--initrd", "rd", "img" },
 		  "go with --kernel" },
 		{ "vtl without kernel", { "--vtl", "1", "img" }, "go with --kernel" },
+		{ "report and image", { "--report", "page", "img" },
+		  "--report reads a saved boot page" },
+		{ "report and kernel", { "-R", "page", "-k", "bz" },
+		  "--report reads a saved boot page" },
+		{ "report and bench", { "-c", "1", "-b", "kernel", "-R", "page" },
+		  "--report reads a saved boot page" },
 	};
 	size_t i;
 
@@ -235,6 +241,17 @@ static void test_linux_options(void)
 			check(r == -1 && strstr(err, t[i].err), err, t[i].name);
 		}
 	}
+}
+
+/* --report FILE alone: the summary of a boot page saved under QEMU. */
+static void test_report_option(void)
+{
+	char *argv[] = { "vmm", "--report", "page" }, err[256] = "";
+	struct vmm_opts o;
+	int r = vmm_parse_options(3, argv, &o, err, sizeof(err));
+
+	check(r == 0 && o.report && !strcmp(o.report, "page") && !o.image &&
+	      !o.kernel, err, "report");
 }
 
 #define BZ_PM		1024	/* setup_sects 1: the kernel at this offset */
@@ -431,6 +448,7 @@ int main(void)
 	test_options();
 	test_image();
 	test_linux_options();
+	test_report_option();
 	test_linux_load();
 	test_fdt();
 	if (failures) {

@@ -63,6 +63,29 @@ static const struct vsm_image_header header = {
 	.size = (u64)__image_end - VSM_IMAGE_LOAD,
 };
 
+/*
+ * The host's part, where it is not our VMM: vmm/guest/qemu_boot.c under
+ * QEMU overrides these. replay_host_vmm(): whether the VMM's ports and
+ * extended hypercall exist. replay_host_ready(): a VP's VTL1 is set up,
+ * before its workload. replay_host_done(): the VP is done or failed.
+ */
+int replay_host_vmm(void);
+void replay_host_ready(u64 vp);
+void replay_host_done(u64 vp);
+
+__attribute__((weak)) int replay_host_vmm(void)
+{
+	return 1;
+}
+
+__attribute__((weak)) void replay_host_ready(u64 vp)
+{
+}
+
+__attribute__((weak)) void replay_host_done(u64 vp)
+{
+}
+
 static struct vtl_gprs vtl0_regs[VSM_MAX_VCPUS];
 static volatile int cmd[VSM_MAX_VCPUS];
 static u64 code_offsets;
@@ -145,6 +168,11 @@ static u64 vp_page(u64 vp, int page)
 	return VSM_VP_GPA + (vp * VSM_VP_PAGES + page) * PG;
 }
 
+static u64 vp_index(void)
+{
+	return rdmsr(HV_X64_MSR_VP_INDEX);
+}
+
 static void fail(const char *msg)
 {
 	int i;
@@ -153,6 +181,7 @@ static void fail(const char *msg)
 		BOOT->error[i] = msg[i];
 	BOOT->failed = 1;
 	vsm_outl(VSM_PORT_DONE, 0xffff);
+	replay_host_done(vp_index());
 	for (;;)
 		asm volatile("hlt");
 }
@@ -173,11 +202,6 @@ static u64 hcall(u64 control, u64 in, u64 out)
 static u64 entry(int ret)
 {
 	return VSM_HCALL_GPA + (code_offsets >> (ret ? 12 : 0) & 0xfff);
-}
-
-static u64 vp_index(void)
-{
-	return rdmsr(HV_X64_MSR_VP_INDEX);
 }
 
 static u64 rnd(void)
@@ -451,6 +475,8 @@ static void vtl0_enable(void)
 	if (hcall(HVCALL_ENABLE_VP_VTL, vp_page(0, VSM_VP_INPUT), 0))
 		fail("HvEnableVpVtl");
 
+	if (!replay_host_vmm())
+		return;
 	/* The VMM's protection call is VTL1's: VTL0 gets ACCESS_DENIED. */
 	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = MAP_RWX;
@@ -526,6 +552,7 @@ void guest_main(void)
 		cmd[vp] = CMD_NONE;
 		vsm_switch(entry(0), 0, &rcx);
 	}
+	replay_host_ready(vp);
 
 	if (BOOT->mode == VSM_MODE_REPLAY)
 		vtl0_touch(vp);
@@ -534,6 +561,7 @@ void guest_main(void)
 		vtl0_vmm_trips(vp);
 	BOOT->vp[vp].done = 1;
 	vsm_outl(VSM_PORT_DONE, vp);
+	replay_host_done(vp);
 	for (;;)
 		asm volatile("hlt");
 }
