@@ -321,9 +321,13 @@ void replay_host_ready(u64 vp)
 
 void replay_host_done(u64 vp)
 {
+	static u32 said;
 	u32 i, done;
 
 	if (BOOT->failed) {
+		/* One line, from the first VP that gets here. */
+		if (__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST))
+			halt();
 		say("replay: failed: ");
 		BOOT->error[sizeof(BOOT->error) - 1] = '\0';
 		say((const char *)BOOT->error);
