@@ -166,30 +166,9 @@ static void setup_memory(uint64_t entry)
 		pd[i] = (i << 21) | 0x83;	/* present, writable, 2M */
 
 	gdt = (uint64_t *)(vmm.mem + VSM_GDT_GPA);
-	gdt[1] = 0x00af9b000000ffffull;		/* 64-bit code */
-	gdt[2] = 0x00cf93000000ffffull;		/* data */
-	gdt[3] = 0x0000890000000067ull |	/* 64-bit TSS, 16 bytes */
-		 (VSM_TSS_GPA & 0xffffff) << 16 |
-		 (VSM_TSS_GPA >> 24 & 0xff) << 56;
-	gdt[4] = VSM_TSS_GPA >> 32;
-
+	vsm_boot_gdt(gdt);
 	/* VTL1 starts in the same mode, on the same tables. */
-	c->rflags = 0x2;
-	c->cs = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
-	c->ds = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
-	c->es = c->ds;
-	c->fs = c->ds;
-	c->gs = c->ds;
-	c->ss = c->ds;
-	c->tr = (struct hv_x64_segment_register){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
-	c->ldtr = (struct hv_x64_segment_register){ 0, 0, 0, 0 };
-	c->gdtr.base = VSM_GDT_GPA;
-	c->gdtr.limit = 5 * 8 - 1;
-	c->efer = 0x500;			/* LME, LMA */
-	c->cr0 = 0x80050033;			/* PG, AM, WP, NE, ET, MP, PE */
-	c->cr3 = VSM_PML4_GPA;
-	c->cr4 = 0x620;				/* PAE, OSFXSR, OSXMMEXCPT */
-	c->msr_cr_pat = 0x0007040600070406ull;
+	vsm_boot_context(c);
 }
 
 /*

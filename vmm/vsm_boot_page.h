@@ -57,4 +57,40 @@ struct vsm_boot {
 	struct vsm_batch_result bench[2 * VSM_NR_BATCHES];
 };
 
+/* The GDT at VSM_GDT_GPA: null, 64-bit code, data, the TSS at VSM_TSS_GPA. */
+static inline void vsm_boot_gdt(uint64_t *gdt)
+{
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffull;		/* 64-bit code */
+	gdt[2] = 0x00cf93000000ffffull;		/* data */
+	gdt[3] = 0x0000890000000067ull |	/* 64-bit TSS, 16 bytes */
+		 (VSM_TSS_GPA & 0xffffff) << 16 |
+		 (VSM_TSS_GPA >> 24 & 0xff) << 56;
+	gdt[4] = VSM_TSS_GPA >> 32;
+}
+
+/*
+ * Long mode on the tables at VSM_PML4_GPA and that GDT, without RIP and
+ * RSP: VTL1's initial context, and under QEMU the other VPs' VTL0's.
+ */
+static inline void vsm_boot_context(struct hv_init_vp_context *c)
+{
+	c->rflags = 0x2;
+	c->cs = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
+	c->ds = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
+	c->es = c->ds;
+	c->fs = c->ds;
+	c->gs = c->ds;
+	c->ss = c->ds;
+	c->tr = (struct hv_x64_segment_register){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
+	c->ldtr = (struct hv_x64_segment_register){ 0, 0, 0, 0 };
+	c->gdtr.base = VSM_GDT_GPA;
+	c->gdtr.limit = 5 * 8 - 1;
+	c->efer = 0x500;			/* LME, LMA */
+	c->cr0 = 0x80050033;			/* PG, AM, WP, NE, ET, MP, PE */
+	c->cr3 = VSM_PML4_GPA;
+	c->cr4 = 0x620;				/* PAE, OSFXSR, OSXMMEXCPT */
+	c->msr_cr_pat = 0x0007040600070406ull;
+}
+
 #endif /* VMM_VSM_BOOT_PAGE_H */

@@ -43,6 +43,7 @@ void mb_main(void);
 void guest_main(void);
 void _start(void);
 void *memset(void *s, int c, size_t n);
+u64 hcall(u64 control, u64 in, u64 out);	/* replay.c */
 int replay_host_vmm(void);
 void replay_host_ready(u64 vp);
 void replay_host_done(u64 vp);
@@ -146,13 +147,7 @@ static void setup_memory(void)
 		pd[i] = (i << 21) | 0x83;	/* present, writable, 2M */
 	asm volatile("mov %0, %%cr3" : : "r"(VSM_PML4_GPA) : "memory");
 
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffull;		/* 64-bit code */
-	gdt[2] = 0x00cf93000000ffffull;		/* data */
-	gdt[3] = 0x0000890000000067ull |	/* 64-bit TSS, available */
-		 (VSM_TSS_GPA & 0xffffff) << 16 |
-		 (VSM_TSS_GPA >> 24 & 0xff) << 56;
-	gdt[4] = VSM_TSS_GPA >> 32;
+	vsm_boot_gdt(gdt);
 	for (i = 0; i < 0x68 / 8; i++)
 		((u64 *)VSM_TSS_GPA)[i] = 0;
 	asm volatile("lgdt %0\n\t"
@@ -174,38 +169,6 @@ static void setup_memory(void)
 		     : "rax", "memory");
 }
 
-/* VTL1's initial context, and the APs' VTL0 one: the VMM's (vmm.c). */
-static void fill_context(struct hv_init_vp_context *c)
-{
-	c->rflags = 0x2;
-	c->cs = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_CODE, 0xa09b };
-	c->ds = (struct hv_x64_segment_register){ 0, 0xffffffff, VSM_SEL_DATA, 0xc093 };
-	c->es = c->ds;
-	c->fs = c->ds;
-	c->gs = c->ds;
-	c->ss = c->ds;
-	c->tr = (struct hv_x64_segment_register){ VSM_TSS_GPA, 0x67, VSM_SEL_TSS, 0x8b };
-	c->gdtr.base = VSM_GDT_GPA;
-	c->gdtr.limit = 5 * 8 - 1;
-	c->efer = rdmsr(MSR_EFER);
-	c->cr0 = get_cr0();
-	c->cr3 = VSM_PML4_GPA;
-	c->cr4 = get_cr4();
-	c->msr_cr_pat = rdmsr(MSR_IA32_CR_PAT);
-}
-
-static u64 hcall(u64 control, u64 in)
-{
-	register u64 r8 asm("r8") = 0;
-	u64 status;
-
-	asm volatile("call *%[page]"
-		     : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-		     : [page] "r"(VSM_HCALL_GPA)
-		     : "memory", "cc", "r9", "r10", "r11");
-	return status;
-}
-
 /* The other VPs' VTL0, at the replay's entry, on their own stacks. */
 static void start_aps(u32 n)
 {
@@ -225,7 +188,7 @@ static void start_aps(u32 n)
 			*c = BOOT->ctx;
 			c->rip = (u64)_start;
 			c->rsp = vp_page(vp, VSM_VP_STACK0 + 4);
-			st = hcall(HVCALL_START_VP, (u64)in) & 0xffff;
+			st = hcall(HVCALL_START_VP, (u64)in, 0) & 0xffff;
 			/* The INIT may not have reached the VP yet. */
 			if (st != HV_STATUS_INVALID_VP_STATE || tries == 100000)
 				break;
@@ -275,7 +238,7 @@ void mb_main(void)
 	BOOT->batches[3] = 510;
 	/* hv-frequencies: the report's nanoseconds. */
 	BOOT->tsc_khz = rdmsr(HV_X64_MSR_TSC_FREQUENCY) / 1000;
-	fill_context(&BOOT->ctx);
+	vsm_boot_context(&BOOT->ctx);
 	start_aps(vcpus);
 	say("replay: ");
 	say_dec(vcpus);

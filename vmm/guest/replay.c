@@ -187,7 +187,9 @@ static void fail(const char *msg)
 }
 
 /* A hypercall through the hypercall page; returns the result. */
-static u64 hcall(u64 control, u64 in, u64 out)
+u64 hcall(u64 control, u64 in, u64 out);
+
+u64 hcall(u64 control, u64 in, u64 out)
 {
 	register u64 r8 asm("r8") = out;
 	u64 status;
