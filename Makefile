@@ -27,7 +27,7 @@ help:
 	@echo "make check KCONFIG=debug   the same on a KASAN/lockdep kernel"
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make qemu         qemu-system-x86_64 from the pinned Debian source and vmm/qemu/series"
-	@echo "make qemu-guest   the multiboot guest of tests/qemu/qemu_vsm_test"
+	@echo "make qemu-guest   the multiboot guests of tests/qemu (and of make run VMM=qemu)"
 	@echo "make vtl2-guest   build the VTL2 guest: upstream Linux in Hyper-V VTL mode, its initramfs"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"

@@ -665,7 +665,8 @@ static int report_saved(const char *path)
 		return 1;
 	}
 	if (b.mode != VSM_MODE_REPLAY || !b.nr_vcpus ||
-	    b.nr_vcpus > VSM_MAX_VCPUS || !b.tsc_khz || !b.protected ||
+	    b.nr_vcpus > VSM_MAX_VCPUS || !b.tsc_khz ||
+	    b.tsc_khz > UINT32_MAX || !b.protected ||
 	    !b.calls) {
 		fprintf(stderr, "vmm: error: %s is not the boot page of a finished replay (mode %u, %u VPs, %" PRIu64 " kHz, %" PRIu64 " calls)\n",
 			path, b.mode, b.nr_vcpus, b.tsc_khz, b.calls);

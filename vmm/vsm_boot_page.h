@@ -57,6 +57,9 @@ struct vsm_boot {
 	struct vsm_batch_result bench[2 * VSM_NR_BATCHES];
 };
 
+/* The boot page is two pages (vmm.c, qemu_boot.c, qemu_replay_test). */
+_Static_assert(sizeof(struct vsm_boot) <= 2 * 4096, "struct vsm_boot");
+
 /* The GDT at VSM_GDT_GPA: null, 64-bit code, data, the TSS at VSM_TSS_GPA. */
 static inline void vsm_boot_gdt(uint64_t *gdt)
 {

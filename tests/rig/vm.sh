@@ -94,7 +94,7 @@ run)
 	job="vmm ${RUN_ARGS:-} /rig/bin/replay.bin"
 	# VMM=qemu: the replay under our QEMU, from its multiboot entry.
 	if [ "${VMM:-vmm}" = qemu ]; then
-		[ -f "$SELFTESTS/qemu/replay_qemu.bin" ] || die "no replay_qemu.bin in ${SELFTESTS#$TOP/} (make selftests)"
+		[ -f "$SELFTESTS/qemu/replay_qemu.bin" ] || die "no replay_qemu.bin in ${SELFTESTS#"$TOP"/} (make selftests)"
 		cp "$SELFTESTS/qemu/replay_qemu.bin" "$SELFTESTS/qemu/qemu_replay_test" "$IRD/rig/bin/"
 		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
 		job="qemu_replay_test --run ${RUN_ARGS:-}"

@@ -107,20 +107,20 @@ static void __attribute__((noreturn)) boot_fail(const char *what, u64 v)
 /* The value of "key=N" (decimal) on @cmdline, or @dflt; "key" alone is 1. */
 static u64 arg(const char *cmdline, const char *key, u64 dflt)
 {
-	const char *c, *k;
+	const char *c, *w, *k;
 	u64 v;
 
 	for (c = cmdline; c && *c; c++) {
 		if (c != cmdline && c[-1] != ' ')
 			continue;
-		for (k = key; *k && *c == *k; k++, c++)
+		for (w = c, k = key; *k && *w == *k; k++, w++)
 			;
-		if (*k || (*c && *c != ' ' && *c != '='))
+		if (*k || (*w && *w != ' ' && *w != '='))
 			continue;
-		if (*c != '=')
+		if (*w != '=')
 			return 1;
-		for (v = 0, c++; *c >= '0' && *c <= '9'; c++)
-			v = v * 10 + *c - '0';
+		for (v = 0, w++; *w >= '0' && *w <= '9'; w++)
+			v = v * 10 + *w - '0';
 		return v;
 	}
 	return dflt;
@@ -172,16 +172,16 @@ static void setup_memory(void)
 /* The other VPs' VTL0, at the replay's entry, on their own stacks. */
 static void start_aps(u32 n)
 {
-	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT), st;
+	u64 *in = (u64 *)vp_page(0, VSM_VP_INPUT), st, t0;
 	struct hv_init_vp_context *c;
-	u32 vp, tries;
+	u32 vp;
 
 	wrmsr(HV_X64_MSR_GUEST_OS_ID, HYPERV_LINUX_OS_ID);
 	wrmsr(HV_X64_MSR_HYPERCALL, VSM_HCALL_GPA | 1);
 	*(volatile u32 *)APIC_ICR_HI = 0;
 	*(volatile u32 *)APIC_ICR_LO = ICR_INIT_OTHERS;
 	for (vp = 1; vp < n; vp++) {
-		for (tries = 0;; tries++) {
+		for (t0 = rdtsc();;) {
 			in[0] = HV_PARTITION_ID_SELF;
 			in[1] = vp;		/* VTL0 */
 			c = (struct hv_init_vp_context *)&in[2];
@@ -189,8 +189,9 @@ static void start_aps(u32 n)
 			c->rip = (u64)_start;
 			c->rsp = vp_page(vp, VSM_VP_STACK0 + 4);
 			st = hcall(HVCALL_START_VP, (u64)in, 0) & 0xffff;
-			/* The INIT may not have reached the VP yet. */
-			if (st != HV_STATUS_INVALID_VP_STATE || tries == 100000)
+			/* The INIT may not have reached the VP yet: 10 s. */
+			if (st != HV_STATUS_INVALID_VP_STATE ||
+			    rdtsc() - t0 > BOOT->tsc_khz * 10000)
 				break;
 			asm volatile("pause");
 		}
@@ -243,6 +244,8 @@ void mb_main(void)
 	say("replay: ");
 	say_dec(vcpus);
 	say(" VPs, ");
+	say_dec(pages);
+	say(" pages, ");
 	say_dec(mem >> 20);
 	say(" MiB, the VBS boot replay\n");
 	guest_main();
@@ -300,8 +303,10 @@ void replay_host_done(u64 vp)
 	if (vp)
 		return;
 	do {
+		asm volatile("pause");
 		for (i = 0, done = 0; i < BOOT->nr_vcpus; i++)
-			done += !!BOOT->vp[i].done;
+			done += !!__atomic_load_n(&BOOT->vp[i].done,
+						  __ATOMIC_ACQUIRE);
 		if (BOOT->failed)
 			replay_host_done(vp);
 	} while (done < BOOT->nr_vcpus);

@@ -179,6 +179,8 @@ static void fail(const char *msg)
 
 	for (i = 0; msg[i] && i < (int)sizeof(BOOT->error) - 1; i++)
 		BOOT->error[i] = msg[i];
+	/* The message before the flag another VP may print it on. */
+	asm volatile("" ::: "memory");
 	BOOT->failed = 1;
 	vsm_outl(VSM_PORT_DONE, 0xffff);
 	replay_host_done(vp_index());
