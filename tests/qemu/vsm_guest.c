@@ -38,6 +38,7 @@
 #include "processor.h"
 #include "hyperv.h"
 
+#include "pc_io.h"
 #include "vtl_switch.h"
 
 #define PG		4096
@@ -45,13 +46,10 @@
 #define MAP_R		KVM_VTL_PROT_READ
 #define MAP_RWX		(KVM_VTL_PROT_READ | KVM_VTL_PROT_WRITE | \
 			 KVM_VTL_PROT_KEXEC | KVM_VTL_PROT_UEXEC)
-#define COM1		0x3f8
 #define APIC_SVR	0xfee000f0	/* xAPIC spurious vector register */
 #define VTL0_SVR	0x1fe
 #define VTL1_SVR	0x1e7
 #define APM_CNT		0xb2
-#define I8042_DATA	0x60
-#define I8042_STATUS	0x64	/* bit 0: output buffer full */
 #define VSM_CONFIG	(HV_VSM_CONFIG_ENABLE_VTL_PROTECTION | \
 			 HV_VSM_CONFIG_DEFAULT_PROT(MAP_RWX))
 #define FW_CFG_SEL	0x510
@@ -113,36 +111,6 @@ asm(".pushsection .text\n"
     "	call vtl1_main\n"
     "	ud2\n"
     ".popsection\n");
-
-/* Port I/O of each size: in{b,w,l}_port(), out{b,w,l}_port(). */
-#define PORT_IO(sfx, type)						\
-static inline type in##sfx##_port(u16 port)				\
-{									\
-	type v;								\
-									\
-	asm volatile("in" #sfx " %1, %0" : "=a"(v) : "Nd"(port));	\
-	return v;							\
-}									\
-static inline void out##sfx##_port(u16 port, type v)			\
-{									\
-	asm volatile("out" #sfx " %0, %1" : : "a"(v), "Nd"(port) : "memory"); \
-}
-PORT_IO(b, u8)
-PORT_IO(w, u16)
-PORT_IO(l, u32)
-
-static void putc_com1(char c)
-{
-	while (!(inb_port(COM1 + 5) & 0x20))
-		;
-	outb_port(COM1, c);
-}
-
-static void say(const char *s)
-{
-	for (; *s; s++)
-		putc_com1(*s);
-}
 
 static void say_hex(u64 v)
 {
@@ -218,14 +186,11 @@ static void __attribute__((noreturn)) ask_s3(void)
 
 static void wait_key(const char *who)
 {
-	while (inb_port(I8042_STATUS) & 1)
-		inb_port(I8042_DATA);
+	kbd_drain();
 	say("vsm-guest: ");
 	say(who);
 	say(" ready, waiting for a key\n");
-	while (!(inb_port(I8042_STATUS) & 1))
-		asm volatile("pause");
-	inb_port(I8042_DATA);
+	kbd_wait();
 }
 
 static u32 *apic_svr(void)

@@ -29,12 +29,10 @@
 #include "hyperv.h"
 
 #include "../vsm_boot_page.h"
+#include "pc_io.h"
 
 #define PG		4096ull
 #define BOOT		((struct vsm_boot *)VSM_BOOT_GPA)
-#define COM1		0x3f8
-#define I8042_DATA	0x60
-#define I8042_STATUS	0x64	/* bit 0: output buffer full */
 #define APIC_ICR_LO	0xfee00300ull
 #define APIC_ICR_HI	0xfee00310ull
 #define ICR_INIT_OTHERS	0x000c4500u	/* INIT, level assert, all but self */
@@ -52,28 +50,6 @@ extern u32 mb_info;	/* tests/qemu/multiboot.S */
 
 static volatile u32 ready, go;
 static u64 host_pause;	/* "pause" on the command line */
-
-static inline void outb_port(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
-}
-
-static inline u8 inb_port(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static void say(const char *s)
-{
-	for (; *s; s++) {
-		while (!(inb_port(COM1 + 5) & 0x20))
-			;
-		outb_port(COM1, *s);
-	}
-}
 
 static void say_dec(u64 v)
 {
@@ -259,12 +235,9 @@ int replay_host_vmm(void)
 
 static void wait_key(void)
 {
-	while (inb_port(I8042_STATUS) & 1)
-		inb_port(I8042_DATA);
+	kbd_drain();
 	say("replay: paused, waiting for a key\n");
-	while (!(inb_port(I8042_STATUS) & 1))
-		asm volatile("pause");
-	inb_port(I8042_DATA);
+	kbd_wait();
 }
 
 void replay_host_ready(u64 vp)
