@@ -38,3 +38,24 @@ run_logged() {
 
 # elapsed START: seconds since START (from date +%s.%N), one decimal.
 elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# stage_elf ROOT FILE DEST [PREFIX]: copy the program or library FILE into
+# the tree ROOT as DEST (an absolute path), and each library ldd names at
+# its own path. Libraries under PREFIX (an install's destdir, which ldd
+# searches first) land at their path below it.
+stage_elf() {
+	local root=$1 file=$2 dest=$3 prefix=${4:-} lib to
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$file" "$root$dest"
+	for lib in $(LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		to=$lib
+		[ -n "$prefix" ] && [ "${lib#"$prefix"/}" != "$lib" ] && to=/${lib#"$prefix"/}
+		[ -e "$root$to" ] && continue
+		mkdir -p "$root$(dirname "$to")"
+		cp -L "$lib" "$root$to"
+	done
+	if LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" | grep -q 'not found'; then
+		die "stage_elf: $file needs a library that is not there: $(ldd "$file" | grep 'not found' | head -n 1)"
+	fi
+}

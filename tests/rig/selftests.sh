@@ -45,11 +45,8 @@ QROOT=$OUTPUT/qemu/root
 if [ ! -f "$QROOT/usr/bin/qemu-system-x86_64" ] || [ "$QBIN" -nt "$QROOT/usr/bin/qemu-system-x86_64" ]; then
 	rm -rf "$QROOT"
 	mkdir -p "$QROOT/usr/bin" "$QROOT/usr/share/qemu" "$QROOT/usr/share/seabios"
-	strip -o "$QROOT/usr/bin/qemu-system-x86_64" "$QBIN"
-	for lib in $(ldd "$QBIN" | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do
-		mkdir -p "$QROOT$(dirname "$lib")"
-		cp -L "$lib" "$QROOT$lib"
-	done
+	stage_elf "$QROOT" "$QBIN" /usr/bin/qemu-system-x86_64
+	strip "$QROOT/usr/bin/qemu-system-x86_64"
 	for fw in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
 		/usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/multiboot_dma.bin; do
 		[ -f "$fw" ] || die "$fw missing: QEMU's firmware (make deps-qemu)"
