@@ -12,22 +12,28 @@ export KCONFIG BUILD
 
 RIG := $(TOP)/tests/rig
 
-.PHONY: all run check check-unit check-kvm deps deps-unit deps-qemu qemu tree kernel headers \
+.PHONY: all run check check-unit check-kvm check-libvirt deps deps-unit deps-qemu deps-libvirt qemu libvirt \
+	libvirt-capsprobe tree kernel headers \
 	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma clean distclean help \
 	bisect-build rebase am-check
 
 all: kernel vmm
 
 help:
-	@echo "make run          boot our kernel under QEMU and run the VMM demo"
-	@echo "                  (VMM=qemu: the same replay under our QEMU with hv-vsm)"
-	@echo "make check        all tests: unit tier, kernel build, selftests in the test VM"
+	@echo "make run          boot our kernel under QEMU; libvirt starts a domain with"
+	@echo "                  <vsm state='on'/> that runs the VBS boot replay on our QEMU"
+	@echo "                  (VMM=qemu: the replay under our QEMU alone; VMM=vmm: our VMM)"
+	@echo "make check        all tests: unit tier, kernel build, libvirt's tests, selftests,"
+	@echo "                  QEMU and libvirt tests in the test VM"
 	@echo "make check-unit   userspace unit tests only (seconds)"
 	@echo "make check-kvm ONLY=\"a b\"   just these selftests of tests/kvm/TESTS"
 	@echo "make check KCONFIG=debug   the same on a KASAN/lockdep kernel"
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make qemu         qemu-system-x86_64 from the pinned Debian source and vmm/qemu/series"
 	@echo "make qemu-guest   the multiboot guests of tests/qemu (and of make run VMM=qemu)"
+	@echo "make libvirt      libvirt from the pinned Debian source and vmm/libvirt/series"
+	@echo "make check-libvirt  libvirt's own tests of what our series touches"
+	@echo "make libvirt-capsprobe  regenerate libvirt's QEMU 7.2.0 capability data from our QEMU (test VM)"
 	@echo "make vtl2-guest   build the VTL2 guest: upstream Linux in Hyper-V VTL mode, its initramfs"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
 	@echo "make tree-reset   drop build/linux's commits and changes, re-apply kernel/"
@@ -54,6 +60,23 @@ qemu: deps-qemu
 	@$(TOP)/vmm/qemu/tree.sh prepare
 	@$(TOP)/vmm/qemu/tree.sh build
 
+deps-libvirt:
+	@$(RIG)/deps.sh libvirt
+
+# libvirt from the pinned Debian source and vmm/libvirt/series, installed
+# into build/libvirt-root for the test VM.
+libvirt: deps-libvirt
+	@$(TOP)/vmm/libvirt/tree.sh prepare
+	@$(TOP)/vmm/libvirt/tree.sh build
+
+check-libvirt: libvirt
+	@$(TOP)/vmm/libvirt/tree.sh test
+
+# A maintainer's step: libvirt's qemucapsprobe on our QEMU in the test VM
+# rewrites the 7.2.0 capability data in build/libvirt (then commit it).
+libvirt-capsprobe: libvirt selftests
+	@$(TOP)/vmm/libvirt/tree.sh capsprobe
+
 tree: deps
 	@$(TOP)/kernel/tree.sh prepare
 
@@ -66,7 +89,7 @@ bisect-build: kernel
 headers: kernel
 	@$(TOP)/kernel/tree.sh headers
 
-selftests: headers vmm vtl2-guest qemu qemu-guest
+selftests: headers vmm vtl2-guest qemu qemu-guest libvirt
 	@$(RIG)/selftests.sh
 
 # The VTL2 guest of tests/kvm/vmm_vtl2_linux_test: upstream Linux of the
@@ -140,6 +163,7 @@ check: deps
 	@$(RIG)/deps.sh news
 	@$(MAKE) -s check-unit
 	@$(MAKE) -s am-check
+	@$(MAKE) -s check-libvirt
 	@$(MAKE) -s check-kvm
 
 # git am of kernel/patches onto a fresh extract gives the tree under test.
@@ -172,10 +196,12 @@ BENCH_JOB := vmm --vcpus 1 --json --bench kernel --pages $(BENCH_PAGES) \
 	vmm --vcpus 1 --json --bench memslot --pages $(BENCH_MEMSLOT_PAGES) \
 		--trips 0 /rig/bin/replay.bin
 
-# VMM=qemu: the replay under our QEMU (tests/qemu/qemu_replay_test --run),
-# whose test-VM files selftests stages.
-VMM ?= vmm
-run: kernel vmm qemu $(if $(filter qemu,$(VMM)),selftests)
+# By default the replay runs in a libvirt domain whose XML turns VSM on
+# (tests/libvirt/libvirt_vsm_test --run); VMM=qemu: under our QEMU alone
+# (tests/qemu/qemu_replay_test --run); VMM=vmm: under our VMM. selftests
+# stages the test VM's files of the first two.
+VMM ?= libvirt
+run: kernel vmm qemu $(if $(filter qemu libvirt,$(VMM)),selftests)
 	@VMM="$(VMM)" RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
 
 bench: kernel vmm qemu

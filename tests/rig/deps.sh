@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the rig needs through apt, only where something is missing,
 # and the Debian sources we build from at exactly their pinned versions.
-# Usage: deps.sh [kernel] [unit] [bench] [qemu]  (default: all)
+# Usage: deps.sh [kernel] [unit] [bench] [qemu] [libvirt]  (default: all)
 #        deps.sh news   one line for each pin that Debian offers newer
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -11,13 +11,14 @@ set -eu
 # The pin files of the Debian sources, by group (tests/rig/pin.sh).
 KERNEL_PIN=$TOP/kernel/base
 QEMU_PIN=$TOP/vmm/qemu/base
+LIBVIRT_PIN=$TOP/vmm/libvirt/base
 
 if [ "${1:-}" = news ]; then
-	for f in $KERNEL_PIN $QEMU_PIN; do pin_news "$f"; done
+	for f in $KERNEL_PIN $QEMU_PIN $LIBVIRT_PIN; do pin_news "$f"; done
 	exit 0
 fi
 
-want=${*:-kernel unit bench qemu}
+want=${*:-kernel unit bench qemu libvirt}
 pkgs=""
 pins=""
 for w in $want; do
@@ -34,6 +35,12 @@ for w in $want; do
 		# pinned source; qemu-system-data and seabios give the firmware.
 		pkgs="$pkgs dpkg-dev meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev python3 ccache gcc make git qemu-system-data seabios"
 		pins="$pins $QEMU_PIN" ;;
+	libvirt)
+		# libvirt's build (vmm/libvirt/tree.sh): its required programs
+		# (xsltproc, xmllint, rpcgen) and libraries; YAJL for the QEMU
+		# driver; the docs are not built.
+		pkgs="$pkgs dpkg-dev meson ninja-build pkg-config python3 perl ccache gcc make git xsltproc libxml2-utils rpcsvc-proto libglib2.0-dev libxml2-dev libgnutls28-dev libtirpc-dev libyajl-dev"
+		pins="$pins $LIBVIRT_PIN" ;;
 	*) die "deps.sh: unknown group '$w'" ;;
 	esac
 done

@@ -16,7 +16,7 @@ test_names() {
 }
 
 t0=$(date +%s.%N)
-targets=$(test_names | grep -v '^vmm/\|^qemu/' | sed "s|^|$OUTPUT/|")
+targets=$(test_names | grep -v '^vmm/\|^qemu/\|^libvirt/' | sed "s|^|$OUTPUT/|")
 step "selftests: building $(test_names | wc -l) KVM selftests (static)"
 mkdir -p "$OUTPUT"
 run_logged "$LOGS/selftests-$KCONFIG.log" \
@@ -53,6 +53,27 @@ if [ ! -f "$QROOT/usr/bin/qemu-system-x86_64" ] || [ "$QBIN" -nt "$QROOT/usr/bin
 		cp -L "$fw" "$QROOT$fw"
 	done
 fi
+# libvirt's test (libvirt/ entries): the test, the replay guest, the VMM
+# (vmm --report), and under libvirt/root libvirtd, virsh and the QEMU
+# driver of our libvirt as installed in build/libvirt-root, with their
+# libraries, configuration, CPU map and schemas.
+LDEST=$BUILD/libvirt-root
+[ -x "$LDEST/usr/sbin/libvirtd" ] || die "no libvirt installed in ${LDEST#"$TOP"/} (make libvirt)"
+mkdir -p "$OUTPUT/libvirt"
+cp "$TOP/tests/libvirt/libvirt_vsm_test" "$BUILD/qemu-guest/replay_qemu.bin" \
+	"$BUILD/vmm/vmm" "$OUTPUT/libvirt/"
+LR=$OUTPUT/libvirt/root
+rm -rf "$LR"
+LLIB=/usr/lib/x86_64-linux-gnu
+for f in /usr/sbin/libvirtd /usr/bin/virsh $LLIB/libvirt/connection-driver/libvirt_driver_qemu.so; do
+	stage_elf "$LR" "$LDEST$f" "$f" "$LDEST"
+done
+mkdir -p "$LR/usr/share/libvirt" "$LR/etc/libvirt"
+cp -a "$LDEST/usr/share/libvirt/cpu_map" "$LDEST/usr/share/libvirt/schemas" "$LR/usr/share/libvirt/"
+cp "$LDEST/etc/libvirt/libvirtd.conf" "$LDEST/etc/libvirt/libvirt.conf" "$LR/etc/libvirt/"
+# libvirtd looks the QEMU user up (qemu.conf: root).
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$LR/etc/passwd"
+printf 'root:x:0:\n' >"$LR/etc/group"
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done

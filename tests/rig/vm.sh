@@ -5,8 +5,10 @@
 #
 #   vm.sh check   run tests/kvm/TESTS; print TAP lines and "N passed, N failed"
 #   vm.sh bench   run tests/bench/BENCH the same way, showing their output
-#   vm.sh run     run the VMM with the replay guest ($RUN_ARGS), or the commands
-#                 of $VMM_JOB, and show what they printed
+#   vm.sh run     run the VMM with the replay guest ($RUN_ARGS; VMM=qemu: under
+#                 our QEMU, VMM=libvirt: in a libvirt domain), or the commands
+#                 of $VMM_JOB (RIG_ROOT: a tree added to the initramfs), and
+#                 show what they printed
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -80,6 +82,11 @@ check | bench)
 			"$SELFTESTS/qemu/vmm" "$IRD/rig/tests/qemu/"
 		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
 	fi
+	# libvirt's test: its guest, the VMM, QEMU and libvirt.
+	if [ -d "$IRD/rig/tests/libvirt" ]; then
+		cp "$SELFTESTS/libvirt/replay_qemu.bin" "$SELFTESTS/libvirt/vmm" "$IRD/rig/tests/libvirt/"
+		cp -a "$SELFTESTS/qemu/root/." "$SELFTESTS/libvirt/root/." "$IRD/"
+	fi
 	list | awk -v s="$SLOW" '{ $2 = $2 * s; print }' >"$IRD/rig/list"
 	# What the report expects: each test, and whether it may skip.
 	list | while read -r path _; do
@@ -99,6 +106,17 @@ run)
 		cp -a "$SELFTESTS/qemu/root/." "$IRD/"
 		job="qemu_replay_test --run ${RUN_ARGS:-}"
 	fi
+	# VMM=libvirt: the replay in a libvirt domain with <vsm state='on'/>.
+	if [ "${VMM:-vmm}" = libvirt ]; then
+		[ -f "$SELFTESTS/libvirt/libvirt_vsm_test" ] || die "no libvirt test in ${SELFTESTS#"$TOP"/} (make selftests)"
+		cp "$SELFTESTS/libvirt/libvirt_vsm_test" "$SELFTESTS/libvirt/replay_qemu.bin" \
+			"$SELFTESTS/libvirt/vmm" "$IRD/rig/bin/"
+		cp -a "$SELFTESTS/qemu/root/." "$SELFTESTS/libvirt/root/." "$IRD/"
+		job="libvirt_vsm_test --run ${RUN_ARGS:-}"
+	fi
+	# RIG_ROOT: a tree copied into the initramfs's root (the programs a
+	# VMM_JOB runs, staged with stage_elf).
+	[ -z "${RIG_ROOT:-}" ] || cp -a "$RIG_ROOT/." "$IRD/"
 	# VMM_JOB: the job's commands instead of one replay run (make bench).
 	printf '%s\n' "# SPDX-License-Identifier: GPL-2.0" "set -e" \
 		"${VMM_JOB:-$job}" >"$IRD/rig/job"
