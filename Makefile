@@ -13,7 +13,7 @@ export KCONFIG BUILD
 RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm check-libvirt deps deps-unit deps-qemu deps-libvirt qemu libvirt \
-	libvirt-capsprobe tree kernel headers \
+	libvirt-capsprobe stage tree kernel headers \
 	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma clean distclean help \
 	bisect-build rebase am-check
 
@@ -74,7 +74,7 @@ check-libvirt: libvirt
 
 # A maintainer's step: libvirt's qemucapsprobe on our QEMU in the test VM
 # rewrites the 7.2.0 capability data in build/libvirt (then commit it).
-libvirt-capsprobe: libvirt selftests
+libvirt-capsprobe: libvirt stage
 	@$(TOP)/vmm/libvirt/tree.sh capsprobe
 
 tree: deps
@@ -91,6 +91,9 @@ headers: kernel
 
 selftests: headers vmm vtl2-guest qemu qemu-guest libvirt
 	@$(RIG)/selftests.sh
+
+stage: headers vmm qemu qemu-guest libvirt
+	@$(RIG)/selftests.sh stage
 
 # The VTL2 guest of tests/kvm/vmm_vtl2_linux_test: upstream Linux of the
 # same tree in Hyper-V VTL mode, and its initramfs.
@@ -198,10 +201,10 @@ BENCH_JOB := vmm --vcpus 1 --json --bench kernel --pages $(BENCH_PAGES) \
 
 # By default the replay runs in a libvirt domain whose XML turns VSM on
 # (tests/libvirt/libvirt_vsm_test --run); VMM=qemu: under our QEMU alone
-# (tests/qemu/qemu_replay_test --run); VMM=vmm: under our VMM. selftests
-# stages the test VM's files of the first two.
+# (tests/qemu/qemu_replay_test --run); VMM=vmm: under our VMM. stage puts
+# the test VM's files of the first two in place, without the selftests.
 VMM ?= libvirt
-run: kernel vmm qemu $(if $(filter qemu libvirt,$(VMM)),selftests)
+run: kernel vmm qemu $(if $(filter qemu libvirt,$(VMM)),stage)
 	@VMM="$(VMM)" RUN_ARGS="$(RUN_ARGS)" $(RIG)/vm.sh run
 
 bench: kernel vmm qemu

@@ -55,7 +55,7 @@ stage_elf() {
 		mkdir -p "$root$(dirname "$to")"
 		cp -L "$lib" "$root$to"
 	done
-	if LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" | grep -q 'not found'; then
-		die "stage_elf: $file needs a library that is not there: $(ldd "$file" | grep 'not found' | head -n 1)"
-	fi
+	lib=$(LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" | grep 'not found' | head -n 1)
+	[ -z "$lib" ] || die "stage_elf: $file needs a library that is not there: $lib"
+
 }

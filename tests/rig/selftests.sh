@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the KVM selftests of tests/kvm/TESTS and tests/bench/BENCH, statically, against the
-# uAPI headers of the tree's out-$KCONFIG.
+# uAPI headers of the tree's out-$KCONFIG, and stage what the VMM's, QEMU's
+# and libvirt's tests need in the test VM.
+#   selftests.sh         all of it (make selftests)
+#   selftests.sh stage   only QEMU's and libvirt's files (make run VMM=qemu|libvirt)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -16,20 +19,25 @@ test_names() {
 }
 
 t0=$(date +%s.%N)
-targets=$(test_names | grep -v '^vmm/\|^qemu/\|^libvirt/' | sed "s|^|$OUTPUT/|")
-step "selftests: building $(test_names | wc -l) KVM selftests (static)"
-mkdir -p "$OUTPUT"
-run_logged "$LOGS/selftests-$KCONFIG.log" \
-	make -C "$SELFTESTS" -j"$JOBS" OUTPUT="$OUTPUT" CC="ccache gcc" \
-		KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
-		$targets || die "selftest build failed"
-# The VMM's own tests (vmm/ entries of the lists): the VMM, its replay
-# guest, the VTL2 Linux guest and the test scripts, next to the selftests.
-mkdir -p "$OUTPUT/vmm"
-cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
-	"$TOP/tests/kvm/vmm_vtl2_linux_test" "$OUTPUT/vmm/"
-cp "$KTREE/out-vtl2-guest/arch/x86/boot/bzImage" "$OUTPUT/vmm/vtl2-bzImage"
-cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
+STAGE_ONLY=0
+[ "${1:-}" = stage ] && STAGE_ONLY=1
+targets=""
+if [ $STAGE_ONLY = 0 ]; then
+	targets=$(test_names | grep -v '^vmm/\|^qemu/\|^libvirt/' | sed "s|^|$OUTPUT/|")
+	step "selftests: building $(test_names | wc -l) KVM selftests (static)"
+	mkdir -p "$OUTPUT"
+	run_logged "$LOGS/selftests-$KCONFIG.log" \
+		make -C "$SELFTESTS" -j"$JOBS" OUTPUT="$OUTPUT" CC="ccache gcc" \
+			KHDR_INCLUDES="-isystem $KOUT/usr/include" EXTRA_CFLAGS=-static \
+			$targets || die "selftest build failed"
+	# The VMM's own tests (vmm/ entries of the lists): the VMM, its replay
+	# guest, the VTL2 Linux guest and the test scripts, next to the selftests.
+	mkdir -p "$OUTPUT/vmm"
+	cp "$BUILD/vmm/vmm" "$BUILD/vmm/replay.bin" "$TOP/tests/kvm/vmm_replay_test" \
+		"$TOP/tests/kvm/vmm_vtl2_linux_test" "$OUTPUT/vmm/"
+	cp "$KTREE/out-vtl2-guest/arch/x86/boot/bzImage" "$OUTPUT/vmm/vtl2-bzImage"
+	cp "$BUILD/vtl2-guest/initrd.gz" "$OUTPUT/vmm/vtl2-initrd.gz"
+fi
 # QEMU's tests (qemu/ entries): the tests, their guests, the VMM (for
 # vmm --report), and our QEMU with
 # what it needs at run time, under qemu/root, which vm.sh copies into the
@@ -77,4 +85,8 @@ printf 'root:x:0:\n' >"$LR/etc/group"
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done
-echo "    built in $(elapsed "$t0") s into ${OUTPUT#$TOP/}"
+if [ $STAGE_ONLY = 1 ]; then
+	echo "    staged QEMU's and libvirt's files in $(elapsed "$t0") s into ${OUTPUT#$TOP/}"
+else
+	echo "    built in $(elapsed "$t0") s into ${OUTPUT#$TOP/}"
+fi
