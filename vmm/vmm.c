@@ -588,23 +588,35 @@ static void report_bench(void)
 		       r->pages * 1e9 / ns(r->cycles));
 		if (vmm.o.json)
 			printf("vsm-json: {\"path\":\"%s\",\"batch\":%u,\"to\":\"%s\",\"pages\":%"
-			       PRIu64 ",\"calls\":%" PRIu64 ",\"ns_per_page\":%.1f,\"ns_per_call\":%.1f}\n",
+			       PRIu64 ",\"calls\":%" PRIu64 ",\"ns_per_page\":%.1f,\"ns_per_call\":%.1f"
+			       ",\"cycles_per_page\":%.1f,\"cycles_per_call\":%.1f}\n",
 			       apply_name[vmm.o.apply], r->batch,
 			       r->prot == 1 ? "R" : "RWX", r->pages, r->calls,
-			       ns(r->cycles) / r->pages, ns(r->cycles) / r->calls);
+			       ns(r->cycles) / r->pages, ns(r->cycles) / r->calls,
+			       (double)r->cycles / r->pages,
+			       (double)r->cycles / r->calls);
 	}
 	if (vmm.o.apply == VSM_APPLY_MEMSLOT)
 		printf("  memslot ops %" PRIu64 ", slots in use %d; execute protection cannot be expressed\n",
 		       vmm.slot_ops, vmm.nr_slots + 1);
-	if (b->vp[0].trips) {
+	if (b->vp[0].trips && b->vp[0].vmm_trips && b->vp[0].floor_trips) {
+		struct vsm_vp_result *v = &b->vp[0];
+		double kc = (double)v->trip_cycles / v->trips;
+		double vc = (double)v->vmm_trip_cycles / v->vmm_trips;
+		double fc = (double)v->floor_trip_cycles / v->floor_trips;
+
 		printf("  VTL call + return     %.0f ns in KVM, %.0f ns through the VMM (%" PRIu64 " each)\n",
-		       ns(b->vp[0].trip_cycles) / b->vp[0].trips,
-		       ns(b->vp[0].vmm_trip_cycles) / b->vp[0].vmm_trips,
-		       b->vp[0].trips);
+		       ns(v->trip_cycles) / v->trips,
+		       ns(v->vmm_trip_cycles) / v->vmm_trips, v->trips);
+		printf("  floor: two no-op hypercalls %.0f ns; the round trip in KVM is %.2fx the floor\n",
+		       ns(v->floor_trip_cycles) / v->floor_trips, kc / fc);
 		if (vmm.o.json)
-			printf("vsm-json: {\"trip\":\"kernel\",\"ns\":%.1f}\nvsm-json: {\"trip\":\"vmm\",\"ns\":%.1f}\n",
-			       ns(b->vp[0].trip_cycles) / b->vp[0].trips,
-			       ns(b->vp[0].vmm_trip_cycles) / b->vp[0].vmm_trips);
+			printf("vsm-json: {\"trip\":\"kernel\",\"ns\":%.1f,\"cycles\":%.1f}\n"
+			       "vsm-json: {\"trip\":\"vmm\",\"ns\":%.1f,\"cycles\":%.1f}\n"
+			       "vsm-json: {\"trip\":\"floor\",\"ns\":%.1f,\"cycles\":%.1f}\n",
+			       ns(v->trip_cycles) / v->trips, kc,
+			       ns(v->vmm_trip_cycles) / v->vmm_trips, vc,
+			       ns(v->floor_trip_cycles) / v->floor_trips, fc);
 	}
 }
 

@@ -19,6 +19,8 @@ struct vsm_vp_result {
 	uint64_t trip_cycles;
 	uint64_t vmm_trips;		/* the same switch done by the VMM */
 	uint64_t vmm_trip_cycles;
+	uint64_t floor_trips;		/* two hypercalls KVM refuses at once */
+	uint64_t floor_trip_cycles;
 	uint64_t done;
 };
 

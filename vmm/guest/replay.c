@@ -520,6 +520,29 @@ static void vtl0_trips(u64 vp)
 	BOOT->vp[vp].trips = BOOT->trips;
 }
 
+/*
+ * The floor of a round trip: two hypercalls that KVM answers in the
+ * kernel without doing anything (a reserved call code, refused with
+ * HV_STATUS_INVALID_HYPERCALL_CODE): two exits and two entries, as a VTL
+ * call and return take, with nothing switched.
+ */
+#define HVCALL_RESERVED	0x0000
+
+static void vtl0_floor_trips(u64 vp)
+{
+	u64 i, t;
+
+	if (hcall(HVCALL_RESERVED, 0, 0) != HV_STATUS_INVALID_HYPERCALL_CODE)
+		fail("a reserved hypercall code was not refused");
+	t = rdtsc();
+	for (i = 0; i < BOOT->trips; i++) {
+		hcall(HVCALL_RESERVED, 0, 0);
+		hcall(HVCALL_RESERVED, 0, 0);
+	}
+	BOOT->vp[vp].floor_trip_cycles = rdtsc() - t;
+	BOOT->vp[vp].floor_trips = BOOT->trips;
+}
+
 /* The same round trip, switched by the VMM through KVM's state ioctls. */
 static void vtl0_vmm_trips(u64 vp)
 {
@@ -561,8 +584,10 @@ void guest_main(void)
 	if (BOOT->mode == VSM_MODE_REPLAY)
 		vtl0_touch(vp);
 	vtl0_trips(vp);
-	if (BOOT->mode == VSM_MODE_BENCH && vp == 0)
+	if (BOOT->mode == VSM_MODE_BENCH && vp == 0) {
+		vtl0_floor_trips(vp);
 		vtl0_vmm_trips(vp);
+	}
 	BOOT->vp[vp].done = 1;
 	vsm_outl(VSM_PORT_DONE, vp);
 	replay_host_done(vp);
