@@ -31,6 +31,7 @@ help:
 	@echo "make kernel       prepare build/linux (series applied) and build bzImage"
 	@echo "make qemu         qemu-system-x86_64 from the pinned Debian source and vmm/qemu/series"
 	@echo "make qemu-guest   the multiboot guests of tests/qemu (and of make run VMM=qemu)"
+	@echo "make stage        QEMU's and libvirt's files for the test VM (what make run needs)"
 	@echo "make libvirt      libvirt from the pinned Debian source and vmm/libvirt/series"
 	@echo "make check-libvirt  libvirt's own tests of what our series touches"
 	@echo "make libvirt-capsprobe  regenerate libvirt's QEMU 7.2.0 capability data from our QEMU (test VM)"

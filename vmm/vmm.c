@@ -526,7 +526,7 @@ static void *run_vcpu(void *arg)
 	}
 }
 
-static double ns(uint64_t cycles)
+static double ns(double cycles)
 {
 	return cycles * 1e6 / vmm.tsc_khz;
 }
@@ -601,22 +601,20 @@ static void report_bench(void)
 		       vmm.slot_ops, vmm.nr_slots + 1);
 	if (b->vp[0].trips && b->vp[0].vmm_trips && b->vp[0].floor_trips) {
 		struct vsm_vp_result *v = &b->vp[0];
+		/* Cycles per round trip: in KVM, through the VMM, the floor. */
 		double kc = (double)v->trip_cycles / v->trips;
 		double vc = (double)v->vmm_trip_cycles / v->vmm_trips;
 		double fc = (double)v->floor_trip_cycles / v->floor_trips;
 
 		printf("  VTL call + return     %.0f ns in KVM, %.0f ns through the VMM (%" PRIu64 " each)\n",
-		       ns(v->trip_cycles) / v->trips,
-		       ns(v->vmm_trip_cycles) / v->vmm_trips, v->trips);
+		       ns(kc), ns(vc), v->trips);
 		printf("  floor: two no-op hypercalls %.0f ns; the round trip in KVM is %.2fx the floor\n",
-		       ns(v->floor_trip_cycles) / v->floor_trips, kc / fc);
+		       ns(fc), kc / fc);
 		if (vmm.o.json)
 			printf("vsm-json: {\"trip\":\"kernel\",\"ns\":%.1f,\"cycles\":%.1f}\n"
 			       "vsm-json: {\"trip\":\"vmm\",\"ns\":%.1f,\"cycles\":%.1f}\n"
 			       "vsm-json: {\"trip\":\"floor\",\"ns\":%.1f,\"cycles\":%.1f}\n",
-			       ns(v->trip_cycles) / v->trips, kc,
-			       ns(v->vmm_trip_cycles) / v->vmm_trips, vc,
-			       ns(v->floor_trip_cycles) / v->floor_trips, fc);
+			       ns(kc), kc, ns(vc), vc, ns(fc), fc);
 	}
 }
 

@@ -44,10 +44,13 @@ elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'
 # its own path. Libraries under PREFIX (an install's destdir, which ldd
 # searches first) land at their path below it.
 stage_elf() {
-	local root=$1 file=$2 dest=$3 prefix=${4:-} lib to
+	local root=$1 file=$2 dest=$3 prefix=${4:-} libs lib to
+	libs=$(LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file")
+	lib=$(printf '%s\n' "$libs" | grep 'not found' | head -n 1)
+	[ -z "$lib" ] || die "stage_elf: $file needs a library that is not there: $lib"
 	mkdir -p "$root$(dirname "$dest")"
 	cp -L "$file" "$root$dest"
-	for lib in $(LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" |
+	for lib in $(printf '%s\n' "$libs" |
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		to=$lib
 		[ -n "$prefix" ] && [ "${lib#"$prefix"/}" != "$lib" ] && to=/${lib#"$prefix"/}
@@ -55,7 +58,4 @@ stage_elf() {
 		mkdir -p "$root$(dirname "$to")"
 		cp -L "$lib" "$root$to"
 	done
-	lib=$(LD_LIBRARY_PATH=${prefix:+$prefix/usr/lib/x86_64-linux-gnu} ldd "$file" | grep 'not found' | head -n 1)
-	[ -z "$lib" ] || die "stage_elf: $file needs a library that is not there: $lib"
-
 }

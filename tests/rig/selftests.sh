@@ -71,17 +71,21 @@ mkdir -p "$OUTPUT/libvirt"
 cp "$TOP/tests/libvirt/libvirt_vsm_test" "$BUILD/qemu-guest/replay_qemu.bin" \
 	"$BUILD/vmm/vmm" "$OUTPUT/libvirt/"
 LR=$OUTPUT/libvirt/root
-rm -rf "$LR"
-LLIB=/usr/lib/x86_64-linux-gnu
-for f in /usr/sbin/libvirtd /usr/bin/virsh $LLIB/libvirt/connection-driver/libvirt_driver_qemu.so; do
-	stage_elf "$LR" "$LDEST$f" "$f" "$LDEST"
-done
-mkdir -p "$LR/usr/share/libvirt" "$LR/etc/libvirt"
-cp -a "$LDEST/usr/share/libvirt/cpu_map" "$LDEST/usr/share/libvirt/schemas" "$LR/usr/share/libvirt/"
-cp "$LDEST/etc/libvirt/libvirtd.conf" "$LDEST/etc/libvirt/libvirt.conf" "$LR/etc/libvirt/"
-# libvirtd looks the QEMU user up (qemu.conf: root).
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$LR/etc/passwd"
-printf 'root:x:0:\n' >"$LR/etc/group"
+# Staged again only after libvirt was installed again (vmm/libvirt/tree.sh).
+if [ ! -f "$LR.staged" ] || [ "$LDEST/.vsm-installed" -nt "$LR.staged" ]; then
+	rm -rf "$LR"
+	LLIB=/usr/lib/x86_64-linux-gnu
+	for f in /usr/sbin/libvirtd /usr/bin/virsh $LLIB/libvirt/connection-driver/libvirt_driver_qemu.so; do
+		stage_elf "$LR" "$LDEST$f" "$f" "$LDEST"
+	done
+	mkdir -p "$LR/usr/share/libvirt" "$LR/etc/libvirt"
+	cp -a "$LDEST/usr/share/libvirt/cpu_map" "$LDEST/usr/share/libvirt/schemas" "$LR/usr/share/libvirt/"
+	cp "$LDEST/etc/libvirt/libvirtd.conf" "$LDEST/etc/libvirt/libvirt.conf" "$LR/etc/libvirt/"
+	# libvirtd looks the QEMU user up (qemu.conf: root).
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$LR/etc/passwd"
+	printf 'root:x:0:\n' >"$LR/etc/group"
+	: >"$LR.staged"
+fi
 for t in $targets; do
 	[ -x "$t" ] || die "selftest ${t#$OUTPUT/} was not built"
 done

@@ -86,10 +86,14 @@ build() {
 	step "build: libvirt ($PIN_PKG $PIN_VER + $(st_patches | grep -c '' || true) patches, -j$(nproc), ccache)"
 	run_logged "$LOGS/libvirt-build.log" ninja -C "$LOUT" -j"$(nproc)" ||
 		die "libvirt build failed (log: $LOGS/libvirt-build.log)"
-	# What the test VM runs: libvirt installed as Debian lays it out.
-	rm -rf "$LROOT"
-	run_logged "$LOGS/libvirt-install.log" meson install -C "$LOUT" --no-rebuild \
-		--destdir "$LROOT" || die "libvirt's install failed (log: $LOGS/libvirt-install.log)"
+	# What the test VM runs: libvirt installed as Debian lays it out,
+	# again only when ninja built something (it writes .ninja_log then).
+	if [ ! -f "$LROOT/.vsm-installed" ] || [ "$LOUT/.ninja_log" -nt "$LROOT/.vsm-installed" ]; then
+		rm -rf "$LROOT"
+		run_logged "$LOGS/libvirt-install.log" meson install -C "$LOUT" --no-rebuild \
+			--destdir "$LROOT" || die "libvirt's install failed (log: $LOGS/libvirt-install.log)"
+		: >"$LROOT/.vsm-installed"
+	fi
 	echo "    built $(st_rel "$LOUT") and installed it into $(st_rel "$LROOT") in $(elapsed "$t0") s"
 }
 
