@@ -12,7 +12,7 @@ export KCONFIG BUILD
 
 RIG := $(TOP)/tests/rig
 
-.PHONY: all run check check-unit check-kvm check-libvirt deps deps-unit deps-qemu deps-libvirt qemu libvirt \
+.PHONY: all run check check-unit check-kvm check-qemu-tcg check-libvirt deps deps-unit deps-qemu deps-libvirt qemu libvirt \
 	libvirt-capsprobe stage tree kernel headers \
 	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma clean distclean help \
 	bisect-build rebase am-check
@@ -34,6 +34,7 @@ help:
 	@echo "make stage        QEMU's and libvirt's files for the test VM (what make run needs)"
 	@echo "make libvirt      libvirt from the pinned Debian source and vmm/libvirt/series"
 	@echo "make check-libvirt  libvirt's own tests of what our series touches"
+	@echo "make check-qemu-tcg our QEMU's CPU-model tests (GMET), under TCG (seconds)"
 	@echo "make libvirt-capsprobe  regenerate libvirt's QEMU 7.2.0 capability data from our QEMU (test VM)"
 	@echo "make vtl2-guest   build the VTL2 guest: upstream Linux in Hyper-V VTL mode, its initramfs"
 	@echo "make series       export build/linux's commits to kernel/patches + kernel/series"
@@ -162,12 +163,19 @@ bench-store: deps-unit
 check-kvm: selftests qemu
 	@ONLY="$(ONLY)" $(RIG)/vm.sh check
 
+# Our QEMU's CPU-model tests (QEMU's tests/tcg/x86_64/system), on this
+# machine under TCG: the test VM's CPU is that model.
+check-qemu-tcg: qemu
+	@echo "==> qemu-tcg: tests/tcg/x86_64/system of our QEMU, under TCG"
+	@$(TOP)/tests/qemu/tcg_system_test.sh
+
 # The unit tier runs first: it takes seconds and needs no kernel build.
 check: deps
 	@$(RIG)/deps.sh news
 	@$(MAKE) -s check-unit
 	@$(MAKE) -s am-check
 	@$(MAKE) -s check-libvirt
+	@$(MAKE) -s check-qemu-tcg
 	@$(MAKE) -s check-kvm
 
 # git am of kernel/patches onto a fresh extract gives the tree under test.
