@@ -30,7 +30,9 @@
  * With "mode=s3" on its command line (QEMU's -append) VTL0 instead asks
  * for S3 once VTL1 protected the page, which QEMU must refuse; with
  * "mode=smi" it writes the APM control port, which raises an SMI on a
- * q35 without SMM, 100 times, and exits.
+ * q35 without SMM, 100 times, and exits; with "mode=mbec" it prints
+ * VsmCapabilities' MbecVtlMask and the status of HvEnablePartitionVtl of
+ * VTL1 with EnableMbec, and exits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +72,7 @@
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
 #define SEL_TSS		0x18
+#define ENABLE_MBEC	0x1	/* HvEnablePartitionVtl's EnableMbec flag */
 
 void mb_main(void);
 void *memset(void *s, int c, size_t n);
@@ -446,6 +449,24 @@ void mb_main(void)
 	if (r != REPS(1))
 		fail("HvGetVpRegisters(VsmCodePageOffsets)", r);
 	code_offsets = *(u64 *)out_page;
+
+	if (cmdline_has("mode=mbec")) {
+		in[0] = HV_PARTITION_ID_SELF;
+		in[1] = HV_VP_INDEX_SELF;
+		in[2] = HV_REGISTER_VSM_CAPABILITIES;
+		r = hcall(HVCALL_GET_VP_REGISTERS | REPS(1), (u64)in,
+			  (u64)out_page);
+		if (r != REPS(1))
+			fail("HvGetVpRegisters(VsmCapabilities)", r);
+		say("vsm-guest: MbecVtlMask ");
+		say_hex(*(u64 *)out_page >> 1 & 0xffff);
+		in[0] = HV_PARTITION_ID_SELF;
+		in[1] = 1 | ENABLE_MBEC << 8;
+		say(", HvEnablePartitionVtl(VTL1, EnableMbec) ");
+		say_hex(hcall(HVCALL_ENABLE_PARTITION_VTL, (u64)in, 0));
+		say("\n");
+		finish(0);
+	}
 
 	in[0] = HV_PARTITION_ID_SELF;
 	in[1] = 1;

@@ -410,7 +410,7 @@ static const u64 nomem_len[] = { 1024, 64, 64 };
 
 static int test_layers(u64 seed, unsigned int rounds, char *msg, size_t len)
 {
-	static const u8 some[] = { 0, 1, 3, 5, 9, 0xd };
+	static const u8 some[] = { 0, 1, 3, 0xb, 9, 0xd };
 	static u8 val[KVM_VTL_NR][2 * LW];
 	struct model_src s = { .state = seed };
 	struct kvm_vtl_layers ls;

@@ -137,12 +137,17 @@ static u64 fix_control(u64 ctl, u8 how)
 	       (u64)start << HV_HYPERCALL_REP_START_OFFSET;
 }
 
-/* A valid protection: none or readable, and with MBEC off X for both modes. */
+/*
+ * A valid protection: none or readable, never kernel without user execute,
+ * and with MBEC off X for both modes.
+ */
 static bool map_valid(u32 f, bool mbec)
 {
 	if (f & ~HV_VSM_MAP_MASK)
 		return false;
 	if (f && !(f & HV_VSM_MAP_READ))
+		return false;
+	if ((f & HV_VSM_MAP_KEXEC) && !(f & HV_VSM_MAP_UEXEC))
 		return false;
 	return mbec || !(f & HV_VSM_MAP_KEXEC) == !(f & HV_VSM_MAP_UEXEC);
 }

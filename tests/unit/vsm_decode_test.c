@@ -71,6 +71,12 @@ static bool vp_exists(void *ctx, u32 vp_index)
 	.vp_vtls = (vp), .any_vp_vtls = (any),				\
 	.protection_vtls = (prot), .vp_index = MY_VP,			\
 	.vp_exists = vp_exists }
+/* At @v of VTL0-@part, max 2, with EnableMbec @mbec and MbecVtlMask @ok. */
+#define MBEC_C(v, part, mbec, ok) {					\
+	.vtl = (v), .max_vtl = 2, .partition_vtls = (part),		\
+	.vp_vtls = (part), .any_vp_vtls = (part),			\
+	.protection_vtls = (part) & ~1, .mbec_vtls = (mbec),		\
+	.mbec_allowed = (ok), .vp_index = MY_VP, .vp_exists = vp_exists }
 
 /* VTL0 and VTL1 everywhere, VTL1 protecting, up to VTL2 allowed. */
 #define VTL0_C		CALLER(0, 2, 0x3, 0x3, 0x3, 0x2)
@@ -309,9 +315,10 @@ static const struct prot_case prot_cases[] = {
 	{ "W", W, false, false },
 	{ "RW", R | W, true, true },
 	{ "K", K, false, false },
-	{ "RK", R | K, false, true },
+	/* Kernel without user execute: never (GMET cannot express it). */
+	{ "RK", R | K, false, false },
 	{ "WK", W | K, false, false },
-	{ "RWK", R | W | K, false, true },
+	{ "RWK", R | W | K, false, false },
 	{ "U", U, false, false },
 	{ "RU", R | U, false, true },
 	{ "WU", W | U, false, false },
@@ -431,6 +438,15 @@ static const struct modify_case modify_cases[] = {
 	  0, BAD_VALUE },
 	{ "flags before gpn", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(W, 0),
 	  { HV_VSM_GPN_MAX + 1 }, 0, BAD_VALUE },
+	/* With EnableMbec for the layer's VTL: user execute alone. */
+	{ "flags RU, MBEC", MBEC_C(1, 0x3, 0x2, 0x6), CTL(MOD, 1, 0),
+	  MOD_HDR(R | U, 0), { 5 }, 0, OK, 1, R | U, 1, 0 },
+	{ "flags RWU, MBEC", MBEC_C(1, 0x3, 0x2, 0x6), CTL(MOD, 1, 0),
+	  MOD_HDR(R | W | U, 0), { 5 }, 0, OK, 1, R | W | U, 1, 0 },
+	{ "flags RK, MBEC", MBEC_C(1, 0x3, 0x2, 0x6), CTL(MOD, 1, 0),
+	  MOD_HDR(R | K, 0), { 5 }, 0, BAD_VALUE },
+	{ "flags RU, MBEC for vtl2 only", MBEC_C(1, 0x3, 0x4, 0x6),
+	  CTL(MOD, 1, 0), MOD_HDR(R | U, 0), { 5 }, 0, BAD_VALUE },
 	/* Elements are checked in order: the valid ones before are done. */
 	{ "gpn max + 1", VTL1_C, CTL(MOD, 1, 0), MOD_HDR(R, 0),
 	  { HV_VSM_GPN_MAX + 1 }, 0, OK, 1, R, 0, 0, BAD_PARAM },
@@ -552,6 +568,7 @@ struct enable_partition_case {
 	int adj;
 	u16 want;
 	u8 vtl;
+	bool mbec;
 };
 
 static const struct enable_partition_case enable_partition_cases[] = {
@@ -563,8 +580,16 @@ static const struct enable_partition_case enable_partition_cases[] = {
 	  BAD_PART },
 	{ "partition id before flags", CALLER(0, 2, 0x1, 0x1, 0x1, 0),
 	  { 1, 1, 1 }, 0, BAD_PART },
-	{ "MBEC", CALLER(0, 2, 0x1, 0x1, 0x1, 0),
+	{ "MBEC not offered", CALLER(0, 2, 0x1, 0x1, 0x1, 0),
 	  { SELF, 1, HV_VSM_ENABLE_PARTITION_MBEC }, 0, BAD_PARAM },
+	{ "MBEC offered for vtl2 only", MBEC_C(0, 0x1, 0, 0x4),
+	  { SELF, 1, HV_VSM_ENABLE_PARTITION_MBEC }, 0, BAD_PARAM },
+	{ "MBEC before already enabled", MBEC_C(0, 0x3, 0, 0x2),
+	  { SELF, 1, HV_VSM_ENABLE_PARTITION_MBEC | BIT(1) }, 0, BAD_PARAM },
+	{ "MBEC, vtl1 by vtl0", MBEC_C(0, 0x1, 0, 0x6),
+	  { SELF, 1, HV_VSM_ENABLE_PARTITION_MBEC }, 0, OK, 1, true },
+	{ "MBEC, vtl2 by vtl1", MBEC_C(1, 0x3, 0x2, 0x6),
+	  { SELF, 2, HV_VSM_ENABLE_PARTITION_MBEC }, 0, OK, 2, true },
 	{ "flags bit 7", CALLER(0, 2, 0x1, 0x1, 0x1, 0), { SELF, 1, BIT(7) }, 0,
 	  BAD_PARAM },
 	{ "reserved byte 0", CALLER(0, 2, 0x1, 0x1, 0x1, 0),
@@ -625,8 +650,10 @@ static void test_enable_partition(void)
 		in.data = buf;
 		st = hv_vsm_decode_enable_partition(&t->c, &in, &e);
 		expect(&r, "status", st, t->want);
-		if (st == OK)
+		if (st == OK) {
 			expect(&r, "vtl", e.vtl, t->vtl);
+			expect(&r, "mbec", e.mbec, t->mbec);
+		}
 		free(buf);
 		report("decode_enable_partition", t->name, &r);
 	}
@@ -1211,6 +1238,7 @@ struct reg_write_case {
 	u32 reg;
 	u64 old, val;
 	u16 want;
+	u16 mbec_vtls;
 };
 
 #define CONFIG		HV_REGISTER_VSM_PARTITION_CONFIG
@@ -1336,8 +1364,20 @@ static const struct reg_write_case reg_write_cases[] = {
 	{ "secure vtl0 at vtl1", 1, SECURE(0), 0, 0, OK },
 	{ "secure vtl0 at vtl1, tlb locked", 1, SECURE(0), 0, TLB_LOCKED, OK },
 	{ "secure vtl0 at vtl1, unlock", 1, SECURE(0), TLB_LOCKED, 0, OK },
-	{ "secure vtl0 at vtl1, MBEC", 1, SECURE(0), 0,
+	{ "secure vtl0 at vtl1, MBEC not enabled", 1, SECURE(0), 0,
 	  HV_VSM_VP_SECURE_CONFIG_MBEC, BAD_VALUE },
+	{ "secure vtl0 at vtl1, MBEC for vtl2 only", 1, SECURE(0), 0,
+	  HV_VSM_VP_SECURE_CONFIG_MBEC, BAD_VALUE, 0x4 },
+	{ "secure vtl0 at vtl1, MBEC", 1, SECURE(0), 0,
+	  HV_VSM_VP_SECURE_CONFIG_MBEC | TLB_LOCKED, OK, 0x2 },
+	{ "secure vtl0 at vtl1, MBEC, bit 2", 1, SECURE(0), 0,
+	  HV_VSM_VP_SECURE_CONFIG_MBEC | BIT(2), BAD_VALUE, 0x2 },
+	{ "config default RU, MBEC", 1, CONFIG, 0, PROT | DEFAULT(R | U), OK,
+	  0x2 },
+	{ "config default RWU, MBEC", 1, CONFIG, 0, DEFAULT(R | W | U), OK,
+	  0x2 },
+	{ "config default RK, MBEC", 1, CONFIG, 0, DEFAULT(R | K), BAD_VALUE,
+	  0x2 },
 	{ "secure vtl0 at vtl1, bit 2", 1, SECURE(0), 0, TLB_LOCKED | BIT(2),
 	  BAD_VALUE },
 	{ "secure vtl0 at vtl1, bit 63", 1, SECURE(0), 0, BIT_ULL(63),
@@ -1388,6 +1428,7 @@ static void test_reg_write(void)
 	     t < reg_write_cases + ARRAY_SIZE(reg_write_cases); t++) {
 		struct result r = {};
 
+		c.mbec_vtls = t->mbec_vtls;
 		expect(&r, "status",
 		       hv_vsm_check_reg_write(&c, t->vtl, t->reg, t->old,
 					      t->val), t->want);
@@ -1395,6 +1436,7 @@ static void test_reg_write(void)
 	}
 
 	/* A register of a VTL above the caller's. */
+	c.mbec_vtls = 0;
 	c.vtl = 1;
 	expect(&r, "status",
 	       hv_vsm_check_reg_write(&c, 2, HV_REGISTER_VSM_PARTITION_CONFIG,

@@ -183,7 +183,8 @@ void model_free(struct model *m)
 	free(m->want);
 }
 
-static const u8 valid_prots[] = { 0x0, 0x1, 0x3, 0x5, 0x7, 0x9, 0xb, 0xd, 0xf };
+/* Valid with MBEC: none, and R with any of W, UX, KX + UX. */
+static const u8 valid_prots[] = { 0x0, 0x1, 0x3, 0x9, 0xb, 0xd, 0xf };
 
 static u8 pick_valid(struct model_src *s)
 {
@@ -903,6 +904,8 @@ static bool ref_valid(unsigned int prot, bool mbec)
 		return false;
 	if ((w || kx || ux) && !r)
 		return false;
+	if (kx && !ux)
+		return false;
 	if (!mbec && kx != ux)
 		return false;
 	return true;
@@ -922,7 +925,8 @@ int model_check_valid(struct model *m)
 		for (p = 0; p < 256; p++)
 			if (kvm_vtl_prot_valid(p, mbec) != ref_valid(p, mbec))
 				return fail(m, "prot_valid(%#x, %u) wrong", p, mbec);
-	if (kvm_vtl_prot_valid(0x5, false) || !kvm_vtl_prot_valid(0x5, true) ||
+	if (kvm_vtl_prot_valid(0x5, false) || kvm_vtl_prot_valid(0x5, true) ||
+	    kvm_vtl_prot_valid(0x9, false) || !kvm_vtl_prot_valid(0x9, true) ||
 	    !kvm_vtl_prot_valid(0xd, false) || kvm_vtl_prot_valid(0x2, true))
 		return fail(m, "prot_valid spot checks");
 	return 0;
