@@ -72,7 +72,6 @@
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
 #define SEL_TSS		0x18
-#define ENABLE_MBEC	0x1	/* HvEnablePartitionVtl's EnableMbec flag */
 
 void mb_main(void);
 void *memset(void *s, int c, size_t n);
@@ -461,7 +460,7 @@ void mb_main(void)
 		say("vsm-guest: MbecVtlMask ");
 		say_hex(*(u64 *)out_page >> 1 & 0xffff);
 		in[0] = HV_PARTITION_ID_SELF;
-		in[1] = 1 | ENABLE_MBEC << 8;
+		in[1] = 1 | HV_VSM_ENABLE_PARTITION_MBEC << 8;
 		say(", HvEnablePartitionVtl(VTL1, EnableMbec) ");
 		say_hex(hcall(HVCALL_ENABLE_PARTITION_VTL, (u64)in, 0));
 		say("\n");
