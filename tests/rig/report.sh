@@ -19,6 +19,18 @@ EXPECT=${3:-}
 reports=$(tr -d '\r' <"$LOG" | grep -aE '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|BUG at|Oops|general protection fault|Kernel panic|KASAN|UBSAN:|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|INFO: possible|lockdep)' || true)
 done_line=$(tr -d '\r' <"$LOG" | grep -a '^RIG: done' || true)
 
+# When the VM did not finish: the end of its serial log, and what QEMU
+# logged of a triple fault (the registers at the CPU reset that followed).
+unfinished() {
+	echo "    the last lines of $LOG:"
+	tr -d '\r' <"$LOG" | tail -n 25 | sed 's/^/    | /'
+	if [ -n "${QLOG:-}" ] && grep -aq 'Triple fault' "$QLOG" 2>/dev/null; then
+		echo "    QEMU logged a triple fault ($QLOG); the last one:"
+		awk '/Triple fault/ { n = 0; delete l } { l[n++] = $0 } END { for (i = 0; i < n && i < 30; i++) print l[i] }' \
+			"$QLOG" | sed 's/^/    | /'
+	fi
+}
+
 if [ "$MODE" = run ]; then
 	if [ -n "$reports" ]; then
 		printf '%s\n' "$reports" | sed 's/^/    kernel: /'
@@ -26,6 +38,7 @@ if [ "$MODE" = run ]; then
 		exit 1
 	fi
 	if [ "$done_line" != "RIG: done rc=0" ]; then
+		[ -n "$done_line" ] || unfinished
 		echo "error: the VMM run failed (${done_line:-no result: guest hung or crashed}); log: $LOG" >&2
 		exit 1
 	fi
@@ -70,6 +83,7 @@ if [ -n "$reports" ]; then
 	failed=$((failed + 1))
 elif [ -z "$done_line" ]; then
 	echo "not ok $n selftests: kvm: guest_kernel_log_clean # the VM did not finish (see $LOG)"
+	unfinished
 	failed=$((failed + 1))
 else
 	echo "ok $n selftests: kvm: guest_kernel_log_clean"

@@ -19,6 +19,9 @@ KERNEL=$KOUT/arch/x86/boot/bzImage
 SELFTESTS=$BUILD/selftests-$KCONFIG
 IRD=$BUILD/initramfs-$MODE-$KCONFIG
 LOG=$LOGS/vm-$MODE-$KCONFIG.log
+# QEMU's own log: each CPU reset with the registers before it, so that a
+# test VM that triple-faults (QEMU exits, -no-reboot) leaves its state.
+QLOG=$LOGS/vm-$MODE-$KCONFIG.qemu.log
 VM_MEM=${VM_MEM:-3G}
 VM_CPUS=${VM_CPUS:-2}
 # A debug kernel patches static keys even without JUMP_LABEL users of ours;
@@ -41,6 +44,8 @@ SLOW=1
 # injected twice, the second time into a guest with interrupts disabled
 # (Documentation/rig.rst, "The test VM's QEMU").
 QEMU=${RIG_QEMU:-$BUILD/qemu/out/qemu-system-x86_64}
+# RIG_QEMU_ARGS: more QEMU options, split at spaces (make bench-profile).
+QEMU_ARGS=${RIG_QEMU_ARGS:-}
 [ -x "$QEMU" ] || die "no QEMU at ${QEMU#$TOP/}: build it first (make qemu)"
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] && "$BUSYBOX" --list >/dev/null 2>&1 || die "busybox-static missing (make deps)"
@@ -137,11 +142,12 @@ fi
 
 step "boot: Linux $(make -s -C "$KTREE" kernelversion) ($KCONFIG) under ${QEMU#$TOP/} -accel $TCG${ICOUNT:+ $ICOUNT} -cpu max, $VM_CPUS vCPUs, $VM_MEM; log ${LOG#$TOP/}"
 : >"$LOG"
+rm -f "$QLOG"
 t0=$(date +%s.%N)
-# shellcheck disable=SC2086 # $ICOUNT: no word or two words
-timeout -s KILL "$budget" "$QEMU" -accel "$TCG" $ICOUNT -cpu max -m "$VM_MEM" \
+# shellcheck disable=SC2086 # $ICOUNT, $QEMU_ARGS: words
+timeout -s KILL "$budget" "$QEMU" -accel "$TCG" $ICOUNT $QEMU_ARGS -cpu max -m "$VM_MEM" \
 	-smp "$VM_CPUS" -display none -monitor none -no-reboot -nodefaults \
-	-chardev file,id=ser,path="$LOG" -serial chardev:ser \
+	-d cpu_reset -D "$QLOG" -chardev file,id=ser,path="$LOG" -serial chardev:ser \
 	-kernel "$KERNEL" -initrd "$IRD.cpio.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=5 tsc=reliable $TSC_ARG rig.mode=$MODE${ICOUNT:+ rig.icount=1}" </dev/null &
 qpid=$!
@@ -171,4 +177,4 @@ wait $qpid || rc=$?
 echo "    VM ran $(elapsed "$t0") s (qemu exit $rc)"
 [ "$rc" = 137 ] && echo "    error: VM killed after ${budget} s (hang)"
 
-exec "$TOP/tests/rig/report.sh" "$MODE" "$LOG" "$IRD/rig/expect"
+QLOG="$QLOG" exec "$TOP/tests/rig/report.sh" "$MODE" "$LOG" "$IRD/rig/expect"

@@ -49,6 +49,28 @@ case_ "test output is not the kernel log" 0 "4 passed, 0 failed" \
 case_ "prefix of another name" 1 "3 passed, 1 failed" "ok 1 selftests: kvm: ab" \
 	"ok 2 selftests: kvm: b" "ok 3 selftests: kvm: c" "ok 4 selftests: kvm: a_x" "RIG: done rc=0"
 
+# A VM that did not finish: the end of its log, and QEMU's triple fault.
+printf '%s\r\n' "ok 1 selftests: kvm: a" "# selftests: kvm: b" "# last words" >"$T/log"
+printf '%s\n' "CPU Reset (CPU 0)" "EAX=0" "Triple fault" "RIP=ffffffff81000000" >"$T/qlog"
+out=$(QLOG="$T/qlog" "$REPORT" check "$T/log" "$T/expect" 2>&1)
+if printf '%s\n' "$out" | grep -q '| # last words' &&
+   printf '%s\n' "$out" | grep -q 'QEMU logged a triple fault' &&
+   printf '%s\n' "$out" | grep -q '| RIP=ffffffff81000000' &&
+   ! printf '%s\n' "$out" | grep -q '| EAX=0'; then
+	pass=$((pass + 1))
+else
+	echo "FAIL rig_report: unfinished VM: log tail or triple fault missing"
+	printf '%s\n' "$out" | sed 's/^/     /'
+	fail=$((fail + 1))
+fi
+out=$(QLOG="$T/none" "$REPORT" check "$T/log" "$T/expect" 2>&1)
+if printf '%s\n' "$out" | grep -q 'triple fault'; then
+	echo "FAIL rig_report: unfinished VM: a triple fault without QEMU's log"
+	fail=$((fail + 1))
+else
+	pass=$((pass + 1))
+fi
+
 printf '%s\r\n' "vmm: hello" "RIG: done rc=0" >"$T/log"
 if "$REPORT" run "$T/log" >/dev/null 2>&1; then pass=$((pass + 1)); else
 	echo "FAIL rig_report: run mode, good run"; fail=$((fail + 1)); fi
