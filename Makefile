@@ -14,7 +14,7 @@ RIG := $(TOP)/tests/rig
 
 .PHONY: all run check check-unit check-kvm check-qemu-tcg check-libvirt deps deps-unit deps-qemu deps-libvirt qemu libvirt \
 	libvirt-capsprobe stage tree kernel headers \
-	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma clean distclean help \
+	selftests vmm vtl2-guest qemu-guest series tree-reset bench bench-store bench-mmu bench-hcall bench-dma bench-profile clean distclean help \
 	bisect-build rebase am-check
 
 all: kernel vmm
@@ -47,6 +47,7 @@ help:
 	@echo "make bench-mmu    the cost of VSM on KVM's fault path (test VM)"
 	@echo "make bench-hcall  in-kernel HvModifyVtlProtectionMask and VTL switch (test VM)"
 	@echo "make bench-dma    what checking device DMA against VTL0 costs QEMU (test VM)"
+	@echo "make bench-profile the instructions of a VTL round trip per kernel function"
 
 deps:
 	@$(RIG)/deps.sh kernel unit
@@ -190,6 +191,12 @@ bench-hcall: selftests qemu
 
 # The cost of checking device DMA against VTL0's protections in QEMU, in
 # instructions (RIG_ICOUNT=1: repeatable, where wall time under TCG is not).
+# Per function of the kernel, the instructions of a VTL call and return in
+# KVM against the floor (tests/rig/profile.sh); PROFILE_TRIPS=N.
+bench-profile: kernel vmm qemu
+	@$(RIG)/deps.sh bench
+	@$(RIG)/profile.sh
+
 bench-dma: selftests qemu
 	@RIG_ICOUNT=1 ONLY=qemu_dma_bench $(RIG)/vm.sh bench
 

@@ -55,6 +55,7 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 		{ "trips", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "bench", required_argument, NULL, 'b' },
+		{ "trip-path", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -74,7 +75,7 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 	};
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:jk:i:a:l:R:h", opts,
+	while ((c = getopt_long(argc, argv, ":c:m:v:p:t:r:s:b:T:jk:i:a:l:R:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -123,6 +124,19 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 				o->apply = VSM_APPLY_MEMSLOT;
 			} else {
 				snprintf(err, errlen, "--bench: '%s' is not kernel, vmm or memslot",
+					 optarg);
+				return -1;
+			}
+			break;
+		case 'T':
+			if (!strcmp(optarg, "kernel")) {
+				o->skip_trips = VSM_TRIPS_FLOOR | VSM_TRIPS_VMM;
+			} else if (!strcmp(optarg, "floor")) {
+				o->skip_trips = VSM_TRIPS_KERNEL | VSM_TRIPS_VMM;
+			} else if (!strcmp(optarg, "vmm")) {
+				o->skip_trips = VSM_TRIPS_KERNEL | VSM_TRIPS_FLOOR;
+			} else {
+				snprintf(err, errlen, "--trip-path: '%s' is not kernel, floor or vmm",
 					 optarg);
 				return -1;
 			}
@@ -199,6 +213,10 @@ int vmm_parse_options(int argc, char **argv, struct vmm_opts *o, char *err,
 	o->image = argv[optind];
 	if (o->mode == VSM_MODE_BENCH && o->vcpus != 1) {
 		snprintf(err, errlen, "--bench runs on one vCPU (--vcpus 1)");
+		return -1;
+	}
+	if (o->skip_trips && o->mode != VSM_MODE_BENCH) {
+		snprintf(err, errlen, "--trip-path goes with --bench");
 		return -1;
 	}
 	return 0;

@@ -18,6 +18,7 @@ struct vmm_opts {
 	uint64_t pages;
 	uint64_t touches;
 	uint64_t trips;
+	uint32_t skip_trips;	/* VSM_TRIPS_*, --trip-path */
 	uint64_t seed;
 	int json;
 	const char *image;
@@ -45,6 +46,10 @@ struct vmm_opts {
 	"  -b, --bench HOW    bench mode: apply protection batches of 1, 16, 128\n" \
 	"                     and 510 pages 'kernel' (in KVM), 'vmm' (exit, one\n" \
 	"                     ioctl per range) or 'memslot' (exit, memslot churn)\n" \
+	"  -T, --trip-path P  bench mode: time only the round trips of 'kernel'\n" \
+	"                     (VTL call and return in KVM), 'floor' (two\n" \
+	"                     hypercalls KVM refuses) or 'vmm' (the switch done\n" \
+	"                     by the VMM), not all three: for a profile\n" \
 	"  -j, --json         also print the results as one JSON line\n" \
 	"  -k, --kernel FILE  boot this bzImage (64-bit entry, device tree of\n" \
 	"                     the CPUs, no ACPI); it ends by writing its exit\n" \

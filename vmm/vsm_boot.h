@@ -72,4 +72,9 @@ enum vsm_apply {
 
 #define VSM_NR_BATCHES		4
 
+/* The bench's round trips, which --trip-path leaves all but one of out. */
+#define VSM_TRIPS_KERNEL	(1u << 0)	/* VTL call and return in KVM */
+#define VSM_TRIPS_FLOOR		(1u << 1)	/* two hypercalls KVM refuses */
+#define VSM_TRIPS_VMM		(1u << 2)	/* the switch, by the VMM */
+
 #endif /* VMM_VSM_BOOT_H */

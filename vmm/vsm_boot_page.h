@@ -57,6 +57,8 @@ struct vsm_boot {
 	uint64_t tsc_khz;	/* for a saved page's report (vmm --report) */
 	struct vsm_vp_result vp[VSM_MAX_VCPUS];
 	struct vsm_batch_result bench[2 * VSM_NR_BATCHES];
+	/* in: the VSM_TRIPS_* round trips left out (0: none) */
+	uint32_t skip_trips;
 };
 
 /* The boot page is two pages (vmm.c, qemu_boot.c, qemu_replay_test). */

@@ -36,6 +36,7 @@ struct opt_case {
 	long mem_mib;
 	int mode, apply;
 	uint64_t pages;
+	uint32_t skip_trips;
 };
 
 static const struct opt_case opt_cases[] = {
@@ -50,6 +51,15 @@ static const struct opt_case opt_cases[] = {
 	  VSM_MODE_BENCH, VSM_APPLY_VMM, 100000 },
 	{ "bench memslot", { "-c", "1", "-b", "memslot", "img" }, 0, NULL, 1,
 	  1024, VSM_MODE_BENCH, VSM_APPLY_MEMSLOT, 100000 },
+	{ "bench, floor trips only", { "-c", "1", "-b", "kernel", "-T", "floor",
+	  "img" }, 0, NULL, 1, 1024, VSM_MODE_BENCH, VSM_APPLY_KERNEL, 100000,
+	  VSM_TRIPS_KERNEL | VSM_TRIPS_VMM },
+	{ "bench, kernel trips only", { "-c", "1", "-b", "kernel",
+	  "--trip-path", "kernel", "img" }, 0, NULL, 1, 1024, VSM_MODE_BENCH,
+	  VSM_APPLY_KERNEL, 100000, VSM_TRIPS_FLOOR | VSM_TRIPS_VMM },
+	{ "bench, VMM trips only", { "-c", "1", "-b", "vmm", "-T", "vmm",
+	  "img" }, 0, NULL, 1, 1024, VSM_MODE_BENCH, VSM_APPLY_VMM, 100000,
+	  VSM_TRIPS_KERNEL | VSM_TRIPS_FLOOR },
 	{ "hex number", { "-p", "0x10", "img" }, 0, NULL, 2, 1024,
 	  VSM_MODE_REPLAY, 0, 16 },
 	{ "help", { "--help" }, 1 },
@@ -68,6 +78,10 @@ static const struct opt_case opt_cases[] = {
 	{ "touches too many", { "-t", "4097", "img" }, -1, "--touches" },
 	{ "bench unknown", { "-b", "fast", "img" }, -1, "not kernel, vmm or memslot" },
 	{ "bench on 2 vCPUs", { "-b", "kernel", "img" }, -1, "one vCPU" },
+	{ "trip path unknown", { "-c", "1", "-b", "kernel", "-T", "all", "img" },
+	  -1, "--trip-path: 'all' is not kernel, floor or vmm" },
+	{ "trip path without bench", { "--trip-path", "floor", "img" }, -1,
+	  "--trip-path goes with --bench" },
 	{ "unknown option", { "--frobnicate", "img" }, -1, "unknown option '--frobnicate'" },
 	{ "missing value", { "img", "--mem" }, -1, "needs a value" },
 };
@@ -96,6 +110,8 @@ static void test_options(void)
 			check(o.mode == t->mode, "mode", t->name);
 			check(o.apply == t->apply, "apply", t->name);
 			check(o.pages == t->pages, "pages", t->name);
+			check(o.skip_trips == t->skip_trips, "skip_trips",
+			      t->name);
 			check(o.image && !strcmp(o.image, "img"), "image",
 			      t->name);
 		}

@@ -583,10 +583,13 @@ void guest_main(void)
 
 	if (BOOT->mode == VSM_MODE_REPLAY)
 		vtl0_touch(vp);
-	vtl0_trips(vp);
+	if (!(BOOT->skip_trips & VSM_TRIPS_KERNEL))
+		vtl0_trips(vp);
 	if (BOOT->mode == VSM_MODE_BENCH && vp == 0) {
-		vtl0_floor_trips(vp);
-		vtl0_vmm_trips(vp);
+		if (!(BOOT->skip_trips & VSM_TRIPS_FLOOR))
+			vtl0_floor_trips(vp);
+		if (!(BOOT->skip_trips & VSM_TRIPS_VMM))
+			vtl0_vmm_trips(vp);
 	}
 	BOOT->vp[vp].done = 1;
 	vsm_outl(VSM_PORT_DONE, vp);
